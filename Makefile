@@ -1,0 +1,60 @@
+# primer_sf — every target sets itself up on a fresh machine (Python 3.11 on the PATH).
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Local runs default to DEBUG with the bundled emulator; set variables in .env to change that.
+-include .env
+export
+
+.PHONY: install install-dev demo test lint format migrate makemigrations check run worker emulator browser bench
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime ## runtime dependencies into .venv
+install-dev: $(VENV)/.dev ## runtime and test dependencies into .venv
+
+demo: install ## the main job: set up, then run the demo story
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(PY) manage.py demo
+
+test: install-dev browser ## lint, then the whole test suite (DATABASE_URL picks the database)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+lint: install-dev ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrate: install
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
+
+makemigrations: install
+	DEBUG=$${DEBUG:-true} $(PY) manage.py makemigrations
+
+check: install
+	DEBUG=$${DEBUG:-true} $(PY) manage.py check
+	DEBUG=$${DEBUG:-true} $(PY) manage.py makemigrations --check --dry-run
+
+run: migrate ## the site on http://127.0.0.1:8000
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:8000
+
+worker: migrate ## the django-q2 cluster that runs every sync
+	DEBUG=$${DEBUG:-true} $(PY) manage.py qcluster
+
+browser: ## Debian's Chromium for the browser tests (driven by Playwright)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }

@@ -1,0 +1,8 @@
+"""The ingestion app: sync runs, cursors, ingested records and the sync engine."""
+
+from django.apps import AppConfig
+
+
+class IngestionConfig(AppConfig):
+    name = "ingestion"
+    verbose_name = "Ingestion"

@@ -1,0 +1,183 @@
+"""Sync runs, per-object cursors and the ingested Salesforce records."""
+
+from django.db import models
+from django.db.models import Q
+
+from connections.models import Connection
+
+
+class SyncRun(models.Model):
+    """One sync of one connection: what was asked, how it went, what it cost."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", "Initial load"
+        INCREMENTAL = "incremental", "Incremental"
+        FULL_RESYNC = "full_resync", "Full resync"
+        OBJECT_RESYNC = "object_resync", "Object resync"
+        RECONCILE = "reconcile", "Reconcile"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        ADMIN = "admin", "Admin"
+        COMMAND = "command", "Command"
+        CUSTOMER = "customer", "Customer"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Partial"
+        PAUSED = "paused", "Paused"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+    FINISHED_STATUSES = (
+        Status.SUCCEEDED,
+        Status.PARTIAL,
+        Status.FAILED,
+        Status.CANCELLED,
+    )
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sync_runs")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    sobjects = models.JSONField(default=list, blank=True, help_text="Empty means all enabled.")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    resume_at = models.DateTimeField(null=True, blank=True)
+
+    records_read = models.PositiveBigIntegerField(default=0)
+    records_written = models.PositiveBigIntegerField(default=0)
+    records_deleted = models.PositiveBigIntegerField(default=0)
+    api_calls = models.PositiveIntegerField(default=0)
+    api_calls_by_kind = models.JSONField(default=dict, blank=True)
+    bulk_jobs = models.PositiveIntegerField(default=0)
+    retries = models.PositiveIntegerField(default=0)
+    slices = models.PositiveIntegerField(default=0)
+    object_stats = models.JSONField(default=dict, blank=True)
+
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Invariant 7: one sync per connection at a time, enforced by the database.
+            models.UniqueConstraint(
+                fields=["connection"],
+                condition=Q(status__in=["queued", "running"]),
+                name="sync_run_one_active_per_connection",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["connection", "-created_at"], name="sync_run_recent_idx"),
+            models.Index(fields=["status", "resume_at"], name="sync_run_resume_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} of {self.connection}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """Wall time from start to finish (or to the last heartbeat while running)."""
+        end = self.finished_at or self.heartbeat_at
+        if not (self.started_at and end):
+            return None
+        return max((end - self.started_at).total_seconds(), 0.0)
+
+
+class ObjectCursor(models.Model):
+    """Where ingestion of one object of one connection stands: the watermark and checkpoint."""
+
+    class ReadMode(models.TextChoices):
+        BULK = "bulk", "Bulk API 2.0"
+        REST = "rest", "REST query"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="cursors")
+    sobject = models.CharField(max_length=80)
+    watermark = models.DateTimeField(
+        null=True, blank=True, help_text="SystemModstamp up to which every row is committed."
+    )
+    initial_load_complete = models.BooleanField(default=False)
+    initial_load_completed_at = models.DateTimeField(null=True, blank=True)
+
+    # The checkpoint: the window being read and how far into it we are.
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    job_id = models.CharField(max_length=18, blank=True)
+    job_created_at = models.DateTimeField(null=True, blank=True)
+    locator = models.CharField(max_length=255, blank=True)
+    pending_windows = models.JSONField(default=list, blank=True)
+    read_mode = models.CharField(max_length=8, choices=ReadMode.choices, default=ReadMode.BULK)
+
+    field_plan = models.JSONField(default=dict, blank=True)
+    field_plan_hash = models.CharField(max_length=64, blank=True)
+    removed_fields = models.JSONField(default=list, blank=True)
+
+    estimated_total = models.PositiveBigIntegerField(null=True, blank=True)
+    records_ingested = models.PositiveBigIntegerField(default=0)
+    last_counts = models.JSONField(default=dict, blank=True)
+    last_error = models.TextField(blank=True)
+    last_reconciled_at = models.DateTimeField(null=True, blank=True)
+    last_formula_refresh_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["connection", "sobject"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "sobject"], name="object_cursor_unique_object"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sobject} of {self.connection}"
+
+
+class IngestedRecord(models.Model):
+    """One Salesforce record as last read, with typed values in ``data``.
+
+    Deleted records stay, marked: audiences and history need to know they existed.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="records", db_index=False
+    )
+    sobject = models.CharField(max_length=80)
+    sf_id = models.CharField("Salesforce Id", max_length=18)
+    data = models.JSONField(default=dict)
+    system_modstamp = models.DateTimeField()
+    is_deleted = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    # No database constraint: runs may be pruned while millions of records keep the id.
+    last_sync_run = models.ForeignKey(
+        SyncRun,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "sobject", "sf_id"], name="ingested_record_unique_id"
+            )
+        ]
+        # Deliberately no other B-tree index: each one slows the bulk upsert, and every lookup
+        # starts with (connection, sobject). PostgreSQL also gets a GIN index on data
+        # (migration 0002) for audience filters.
+
+    def __str__(self) -> str:
+        return f"{self.sobject} {self.sf_id}"

@@ -1,0 +1,56 @@
+"""Strict readers for settings that come from the environment.
+
+Modelled on healthchecks' ``envbool``/``envsecret``: a typo in a boolean is an error, not a
+silent False, and every secret may also come from a file named by ``NAME_FILE`` (Docker and
+Kubernetes secrets).
+"""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def env(name: str, default: str = "") -> str:
+    """A plain string setting."""
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: bool) -> bool:
+    """A boolean setting; anything but a recognised true/false word is refused."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    word = raw.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def envint(name: str, default: int) -> int:
+    """An integer setting."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def envlist(name: str, default: str = "") -> list[str]:
+    """A comma-separated list setting, blanks dropped."""
+    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+def envsecret(name: str, default: str = "") -> str:
+    """A secret from ``NAME``, or from the file that ``NAME_FILE`` points at."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip()
+    return os.environ.get(name, default)

@@ -1,0 +1,209 @@
+"""Settings for primer_sf, read from the environment (see .env.example for every name)."""
+
+import base64
+import hashlib
+from pathlib import Path
+
+import dj_database_url
+
+from primer_sf.env import env, envbool, envint, envlist, envsecret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = envbool("DEBUG", False)
+
+# A fixed key for local development only; the system checks refuse it outside DEBUG.
+DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-primer-sf-0123456789"
+SECRET_KEY = envsecret("SECRET_KEY") or DEV_SECRET_KEY
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "django_q",
+    "connections",
+    "ingestion",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "primer_sf.urls"
+WSGI_APPLICATION = "primer_sf.wsgi.application"
+ASGI_APPLICATION = "primer_sf.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+# --- Database --------------------------------------------------------------------------------
+# SQLite is the embedded default (demo, quick tests); PostgreSQL through psycopg 3 when
+# DATABASE_URL is set. dj-database-url parses every URL form (sockets, options, ports).
+DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the site read while a worker writes; IMMEDIATE transactions take the write lock
+    # up front, so two writers queue on busy_timeout instead of failing with "database is
+    # locked" half-way through a transaction.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+else:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+# --- Sign-in (django-allauth: email and password) -------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", "optional")
+ACCOUNT_ALLOW_SIGNUP = envbool("ACCOUNT_ALLOW_SIGNUP", True)
+ACCOUNT_ADAPTER = "connections.adapters.AccountAdapter"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "connections:index"
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "primer_sf <noreply@localhost>")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if envbool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+
+# --- Secrets at rest --------------------------------------------------------------------------
+def _dev_encryption_key(secret_key: str) -> str:
+    """A Fernet key derived from SECRET_KEY, for DEBUG only (a system check says so)."""
+    digest = hashlib.sha256(("field-encryption:" + secret_key).encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+# Comma-separated Fernet keys: the first encrypts, all decrypt (key rotation).
+FIELD_ENCRYPTION_KEY = envsecret("FIELD_ENCRYPTION_KEY")
+FIELD_ENCRYPTION_KEY_IS_DERIVED = not FIELD_ENCRYPTION_KEY and DEBUG
+if FIELD_ENCRYPTION_KEY_IS_DERIVED:
+    FIELD_ENCRYPTION_KEY = _dev_encryption_key(SECRET_KEY)
+
+
+# --- Salesforce ------------------------------------------------------------------------------
+# With DEBUG on and nothing set, everything points at the bundled emulator
+# (python -m emulator --port 8765), so the demo needs no configuration. Against a real org only
+# these values change.
+EMULATOR_URL = env("EMULATOR_URL", "http://127.0.0.1:8765")
+SALESFORCE_CLIENT_ID = envsecret("SALESFORCE_CLIENT_ID", "emulator-client-id" if DEBUG else "")
+SALESFORCE_CLIENT_SECRET = envsecret(
+    "SALESFORCE_CLIENT_SECRET", "emulator-client-secret" if DEBUG else ""
+)
+SALESFORCE_LOGIN_URL = env(
+    "SALESFORCE_LOGIN_URL", EMULATOR_URL if DEBUG else "https://login.salesforce.com"
+)
+SALESFORCE_SANDBOX_LOGIN_URL = env(
+    "SALESFORCE_SANDBOX_LOGIN_URL", EMULATOR_URL if DEBUG else "https://test.salesforce.com"
+)
+# Hosts an instance_url may have: ".example.com" matches any subdomain, a bare host matches
+# exactly. Tokens are never sent to any other host.
+SALESFORCE_ALLOWED_INSTANCE_HOSTS = envlist(
+    "SALESFORCE_ALLOWED_INSTANCE_HOSTS",
+    ".salesforce.com,.force.com" + (",127.0.0.1,localhost" if DEBUG else ""),
+)
+SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", "62.0")
+# The OAuth callback URL registered on the connected app; built from the request when blank.
+SALESFORCE_CALLBACK_URL = env("SALESFORCE_CALLBACK_URL")
+SALESFORCE_REQUEST_TIMEOUT = envint("SALESFORCE_REQUEST_TIMEOUT", 120)
+
+
+# --- Background work (django-q2) --------------------------------------------------------------
+REDIS_URL = env("REDIS_URL")
+
+
+def q_cluster(redis_url: str, workers: int) -> dict:
+    """django-q2 settings: Redis when a URL is given, else the ORM broker.
+
+    ``timeout`` (a task's hard limit) stays below ``retry`` (when the broker hands an
+    unacknowledged task out again), so a slow task is never run twice at once; sync tasks work
+    in bounded slices well inside ``timeout`` and enqueue their own continuation.
+    Reference: https://django-q2.readthedocs.io/en/master/configure.html
+    """
+    config = {
+        "name": "primer_sf",
+        "workers": workers,
+        "timeout": 600,
+        "retry": 900,
+        "max_attempts": 2,
+        "catch_up": False,
+        "save_limit": 1000,
+        "ack_failures": True,
+        "label": "Background tasks",
+    }
+    if redis_url:
+        config["redis"] = redis_url
+    else:
+        config["orm"] = "default"
+        config["poll"] = 0.5
+    return config
+
+
+Q_CLUSTER = q_cluster(REDIS_URL, envint("Q_WORKERS", 2))
+
+
+# --- Logging -----------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django": {"level": env("DJANGO_LOG_LEVEL", "WARNING")}},
+}
