@@ -1,0 +1,8 @@
+"""Queue entry points. Ids in, one service call, a small summary out."""
+
+from ingestion.services import sync
+
+
+def sync_run_execute(run_id: int) -> dict:
+    """Work on a sync run for one bounded slice; the service enqueues the continuation."""
+    return sync.sync_run_execute(run_id=run_id)
