@@ -10,6 +10,7 @@ Campaign for more features), no High Assurance session requirement, plain text f
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from connections.salesforce.exceptions import (
     SalesforceError,
     SalesforceNotFound,
     SalesforcePermissionError,
+    SalesforceQueryError,
 )
 from connections.services.clients import salesforce_client_for
 from connections.services.health import (
@@ -70,13 +72,25 @@ class Preflight:
         requirement) ends the run: nothing else can be checked with that session."""
         try:
             if self.check_permissions():
-                self.check_objects()
-                self.check_bulk()
+                self._guarded(self.check_objects, "objects", "Read access to objects")
+                self._guarded(self.check_bulk, "bulk_api", "Bulk API 2.0")
                 self.check_text_areas()
         except SalesforceAuthError as error:
             self.auth_error = error
         self.items.insert(0, self.session_item())
         return self.items
+
+    def _guarded(self, step: Callable[[], None], key: str, label: str) -> None:
+        """Run a check; a refusal makes it a warning that says what was refused."""
+        try:
+            step()
+        except _REFUSALS as error:
+            detail = f"Salesforce refused the check: {error.message}"
+            fix = (
+                "This usually means a missing “View Setup and Configuration” or object "
+                "permission; fix the failed items above, then click “Check again”."
+            )
+            self.items.append(_item(key, label, WARN, detail, fix))
 
     def session_item(self) -> dict:
         """High Assurance requirement (or another auth failure), else a pass."""
@@ -188,6 +202,7 @@ class Preflight:
 
 
 _NOT_CHECKED = "Not checked: fix the item above first."
+_REFUSALS = (SalesforcePermissionError, SalesforceNotFound, SalesforceQueryError)
 
 
 def preflight_result(items: list[dict]) -> str:

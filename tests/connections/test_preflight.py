@@ -135,3 +135,15 @@ def test_a_connection_without_tokens_says_so(connection_factory):
     checklist = connection_run_preflight(connection=connection)
     assert checklist["items"][0]["status"] == "warn"
     assert "reconnect" in checklist["items"][0]["detail"].lower()
+
+
+def test_a_refused_limits_call_is_a_warning_not_a_lost_checklist(connection, fake):
+    fake.fail["limits"] = SalesforcePermissionError(
+        "Insufficient privileges", reason="insufficient_access", status=403
+    )
+    items = _items(connection_run_preflight(connection=connection))
+    assert items["bulk_api"]["status"] == "warn"
+    assert "refused" in items["bulk_api"]["detail"]
+    assert items["object:Lead"]["status"] == "pass"
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.ACTIVE
