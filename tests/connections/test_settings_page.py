@@ -90,7 +90,12 @@ def test_usage_today_is_shown_against_the_budget(page):
 def test_initial_ingestion_progress_is_shown_per_object(page):
     client, connection = page
     html = client.get(f"/connections/{connection.pk}/").content.decode()
-    assert "1,000 of" in html
+    row = html[html.index("<td>Contact</td>") :].split("</tr>")[0]
+    assert "1,000" in row
+    assert "4,000" in row
+    assert "25%" in row
+    assert "<td>Lead</td>" in html
+    assert "not started" in html
     assert "Time remaining" in html
     assert "Initial load" in html  # the last run
 
