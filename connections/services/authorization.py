@@ -23,7 +23,11 @@ from connections.salesforce.client import SalesforceClient
 from connections.salesforce.exceptions import SalesforceAuthError, SalesforceError
 from connections.salesforce.types import TokenSet
 from connections.selectors import connections_sharing_username
-from connections.services.clients import client_options, connection_store_tokens
+from connections.services.clients import (
+    client_options,
+    connection_store_tokens,
+    trusted_login_url,
+)
 from connections.services.health import connection_mark_auth_failure
 from connections.services.preflight import connection_run_preflight
 
@@ -240,7 +244,9 @@ def _revoke_quietly(login_url: str, token: str | None) -> bool:
         return False
     try:
         return oauth.token_revoke(
-            login_url=login_url, token=token, timeout=float(settings.SALESFORCE_REQUEST_TIMEOUT)
+            login_url=trusted_login_url(login_url),
+            token=token,
+            timeout=float(settings.SALESFORCE_REQUEST_TIMEOUT),
         )
     except SalesforceError as error:
         logger.warning("Could not revoke a token at %s: %r", login_url, error)

@@ -17,6 +17,7 @@ from connections.models import Connection
 from connections.salesforce import oauth
 from connections.salesforce.client import SalesforceClient
 from connections.salesforce.exceptions import SalesforceAuthError
+from connections.salesforce.hosts import my_domain_login_url, url_check
 from connections.salesforce.types import TokenSet, UsageRecorder
 from connections.services.health import connection_mark_auth_failure
 from connections.services.usage import ApiBudget
@@ -33,6 +34,22 @@ def client_options() -> dict:
         "retry_max_wait": getattr(settings, "SALESFORCE_RETRY_MAX_WAIT", 30.0),
         "allowed_hosts": settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS,
     }
+
+
+def trusted_login_url(login_url: str) -> str:
+    """A stored login host, if tokens and the client secret may go there: one of the configured
+    login URLs, a My Domain, or an allowed instance host. Else ``SalesforceInstanceNotAllowed``
+    (the row's ``login_host`` is editable in the admin, so it is checked on every use)."""
+    configured = {
+        settings.SALESFORCE_LOGIN_URL.rstrip("/"),
+        settings.SALESFORCE_SANDBOX_LOGIN_URL.rstrip("/"),
+    }
+    if login_url.rstrip("/") in configured:
+        return login_url.rstrip("/")
+    try:
+        return my_domain_login_url(login_url)
+    except ValueError:
+        return url_check(login_url, settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS).rstrip("/")
 
 
 def salesforce_client_for(
@@ -100,7 +117,7 @@ def _refresh_locked(locked: Connection) -> None:
     if not locked.refresh_token:
         raise SalesforceAuthError("No refresh token is stored.", reason="token_revoked")
     tokens = oauth.token_refresh(
-        login_url=locked.login_host,
+        login_url=trusted_login_url(locked.login_host),
         client_id=settings.SALESFORCE_CLIENT_ID,
         client_secret=settings.SALESFORCE_CLIENT_SECRET,
         refresh_token=locked.refresh_token,

@@ -173,3 +173,13 @@ def test_a_sixth_connection_of_one_user_warns_about_the_revoked_oldest(
     notices = _complete(workspace).notices
     assert len(notices) == 1
     assert "revoked the oldest" in notices[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_first_sync_is_queued_after_the_row_is_committed(workspace, salesforce):
+    seen = []
+    salesforce.enqueue.side_effect = lambda **kwargs: seen.append(
+        (db.in_atomic_block, Connection.objects.filter(pk=kwargs["connection"].pk).exists())
+    )
+    _complete(workspace)
+    assert seen == [(False, True)]

@@ -7,7 +7,11 @@ import pytest
 
 from connections.models import Connection
 from connections.salesforce import oauth
-from connections.salesforce.exceptions import SalesforceAuthError, SalesforceUnavailable
+from connections.salesforce.exceptions import (
+    SalesforceAuthError,
+    SalesforceInstanceNotAllowed,
+    SalesforceUnavailable,
+)
 from connections.salesforce.types import TokenSet
 from connections.services import connection_refresh_tokens
 
@@ -103,3 +107,25 @@ def test_without_a_refresh_token_the_connection_needs_reauth(connection_factory,
     token_refresh.assert_not_called()
     connection.refresh_from_db()
     assert connection.status == Connection.Status.NEEDS_REAUTH
+
+
+def test_a_login_host_nobody_trusts_never_gets_the_refresh_token(connection_factory, token_refresh):
+    connection = connection_factory(login_host="https://login.evil.example")
+    with pytest.raises(SalesforceInstanceNotAllowed):
+        connection_refresh_tokens(connection=connection)
+    token_refresh.assert_not_called()
+
+
+@pytest.mark.parametrize(
+    "login_host",
+    [
+        "https://login.salesforce.com",
+        "https://test.salesforce.com",
+        "https://acme.my.salesforce.com",
+        "https://acme--uat.sandbox.my.salesforce.com",
+    ],
+)
+def test_trusted_login_hosts_are_used(connection_factory, token_refresh, login_host):
+    token_refresh.return_value = _tokens("00D!NEW")
+    connection_refresh_tokens(connection=connection_factory(login_host=login_host))
+    assert token_refresh.call_args.kwargs["login_url"] == login_host
