@@ -1,0 +1,1 @@
+"""Ops UI for audiences and CSV lists (filled in below)."""
