@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from audiences import services
-from audiences.selectors.builder import builder_config
 from audiences.criteria import CriteriaError
 from audiences.csv_io import sample_csv
 from audiences.forms import AudienceForm, CsvMappingForm, CsvUploadForm
@@ -25,6 +24,7 @@ from audiences.selectors import (
     audience_size_estimate,
     connection_gate,
 )
+from audiences.selectors.builder import builder_config
 from audiences.selectors.lists import (
     csv_list_invalid_rows,
     csv_list_match,
@@ -239,7 +239,7 @@ def connection_gate_status(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 def csv_lists(request: HttpRequest) -> HttpResponse:
     """The workspace's CSV lists, and the upload form."""
-    workspaces = list(workspaces_for_user(user=request.user))
+    workspaces = workspaces_for_user(user=request.user)
     form = CsvUploadForm(request.POST or None, request.FILES or None, workspaces=workspaces)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "primer_sf.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -42,33 +42,163 @@ from audiences.selectors import (  # noqa: E402
 from connections.models import Connection, Workspace  # noqa: E402
 from ingestion.models import IngestedRecord, ObjectCursor  # noqa: E402
 
-COUNTS = {"Account": 100_000, "Contact": 300_000, "Lead": 300_000, "Opportunity": 50_000,
-          "Campaign": 10_000, "CampaignMember": 40_000}  # fmt: skip
-PREFIX = {"Account": "001", "Contact": "003", "Lead": "00Q", "Opportunity": "006",
-          "Campaign": "701", "CampaignMember": "00v"}  # fmt: skip
-INDUSTRIES = [("Technology", 18), ("Finance", 12), ("Healthcare", 10), ("Manufacturing", 10),
-              ("Retail", 8), ("Education", 6), ("Energy", 5), ("Media", 5), ("Telecommunications", 5),
-              ("Consulting", 5), ("Insurance", 4), ("Transportation", 4), ("Construction", 4),
-              ("Hospitality", 2), ("Government", 2)]  # fmt: skip
-COUNTRIES = [("United States", 45), ("United Kingdom", 12), ("Germany", 9), ("Canada", 7),
-             ("France", 6), ("Australia", 5), ("Netherlands", 4), ("India", 4), ("Spain", 3),
-             ("Brazil", 3), ("Japan", 2)]  # fmt: skip
-LEAD_STATUS = [("Open - Not Contacted", 30), ("Working - Contacted", 25),
-               ("Closed - Converted", 15), ("Closed - Not Converted", 30)]  # fmt: skip
-STAGES = [("Prospecting", 12), ("Qualification", 10), ("Needs Analysis", 8), ("Proposal", 8),
-          ("Negotiation", 7), ("Closed Won", 30), ("Closed Lost", 25)]  # fmt: skip
-TITLES = ["CEO", "CTO", "CFO", "VP Sales", "VP Marketing", "Head of Growth", "Engineer",
-          "Senior Engineer", "Product Manager", "Marketing Manager", "Sales Director",
-          "Account Executive", "Data Analyst", "Operations Manager", "Founder"]  # fmt: skip
-FIRST = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances",
-         "John", "Mary", "James", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David",
-         "Elizabeth", "William", "Susan", "Richard", "Jessica", "Joseph", "Sarah"]  # fmt: skip
-LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis",
-        "Rodriguez", "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson",
-        "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White"]  # fmt: skip
-WORDS = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Hooli", "Vandelay",
-         "Cyberdyne", "Soylent", "Tyrell", "Massive", "Dynamic", "Blue", "North", "Quantum",
-         "Apex", "Summit", "Pioneer", "Vertex", "Nimbus", "Orbit", "Zenith"]  # fmt: skip
+COUNTS = {
+    "Account": 100_000,
+    "Contact": 300_000,
+    "Lead": 300_000,
+    "Opportunity": 50_000,
+    "Campaign": 10_000,
+    "CampaignMember": 40_000,
+}
+PREFIX = {
+    "Account": "001",
+    "Contact": "003",
+    "Lead": "00Q",
+    "Opportunity": "006",
+    "Campaign": "701",
+    "CampaignMember": "00v",
+}
+INDUSTRIES = [
+    ("Technology", 18),
+    ("Finance", 12),
+    ("Healthcare", 10),
+    ("Manufacturing", 10),
+    ("Retail", 8),
+    ("Education", 6),
+    ("Energy", 5),
+    ("Media", 5),
+    ("Telecommunications", 5),
+    ("Consulting", 5),
+    ("Insurance", 4),
+    ("Transportation", 4),
+    ("Construction", 4),
+    ("Hospitality", 2),
+    ("Government", 2),
+]
+COUNTRIES = [
+    ("United States", 45),
+    ("United Kingdom", 12),
+    ("Germany", 9),
+    ("Canada", 7),
+    ("France", 6),
+    ("Australia", 5),
+    ("Netherlands", 4),
+    ("India", 4),
+    ("Spain", 3),
+    ("Brazil", 3),
+    ("Japan", 2),
+]
+LEAD_STATUS = [
+    ("Open - Not Contacted", 30),
+    ("Working - Contacted", 25),
+    ("Closed - Converted", 15),
+    ("Closed - Not Converted", 30),
+]
+STAGES = [
+    ("Prospecting", 12),
+    ("Qualification", 10),
+    ("Needs Analysis", 8),
+    ("Proposal", 8),
+    ("Negotiation", 7),
+    ("Closed Won", 30),
+    ("Closed Lost", 25),
+]
+TITLES = [
+    "CEO",
+    "CTO",
+    "CFO",
+    "VP Sales",
+    "VP Marketing",
+    "Head of Growth",
+    "Engineer",
+    "Senior Engineer",
+    "Product Manager",
+    "Marketing Manager",
+    "Sales Director",
+    "Account Executive",
+    "Data Analyst",
+    "Operations Manager",
+    "Founder",
+]
+FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Linus",
+    "Margaret",
+    "Ken",
+    "Barbara",
+    "Dennis",
+    "Frances",
+    "John",
+    "Mary",
+    "James",
+    "Patricia",
+    "Robert",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Susan",
+    "Richard",
+    "Jessica",
+    "Joseph",
+    "Sarah",
+]
+LAST = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+]
+WORDS = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Hooli",
+    "Vandelay",
+    "Cyberdyne",
+    "Soylent",
+    "Tyrell",
+    "Massive",
+    "Dynamic",
+    "Blue",
+    "North",
+    "Quantum",
+    "Apex",
+    "Summit",
+    "Pioneer",
+    "Vertex",
+    "Nimbus",
+    "Orbit",
+    "Zenith",
+]
 SUFFIX = ["Inc", "LLC", "Ltd", "GmbH", "Group", "Labs", "Systems", "Partners"]
 NOW = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
 
@@ -95,28 +225,43 @@ def account(rng, n):
     country = _weighted(rng, COUNTRIES)
     slug = name.lower().replace(" ", "")
     return {
-        "Name": name, "Industry": _weighted(rng, INDUSTRIES), "Type": rng.choice(
-            ["Customer", "Prospect", "Partner"]), "BillingCountry": country,
+        "Name": name,
+        "Industry": _weighted(rng, INDUSTRIES),
+        "Type": rng.choice(["Customer", "Prospect", "Partner"]),
+        "BillingCountry": country,
         "BillingCity": rng.choice(["Springfield", "Riverside", "Franklin", "Greenville"]),
-        "BillingStreet": f"{rng.randint(1, 999)} Main St", "BillingPostalCode": f"{rng.randint(10000, 99999)}",
-        "BillingState": None, "Website": f"https://www.{slug}.com",
-        "AnnualRevenue": rng.randint(1, 5000) * 100_000, "NumberOfEmployees": rng.randint(1, 20000),
-        "Phone": f"+1 415 555 {rng.randint(1000, 9999)}", "CreatedDate": _when(rng, 1500),
-        "OwnerId": _id("Account", 0), **_nulls("Description", "Fax", "Sic", "TickerSymbol", "Site"),
-    }  # fmt: skip
+        "BillingStreet": f"{rng.randint(1, 999)} Main St",
+        "BillingPostalCode": f"{rng.randint(10000, 99999)}",
+        "BillingState": None,
+        "Website": f"https://www.{slug}.com",
+        "AnnualRevenue": rng.randint(1, 5000) * 100_000,
+        "NumberOfEmployees": rng.randint(1, 20000),
+        "Phone": f"+1 415 555 {rng.randint(1000, 9999)}",
+        "CreatedDate": _when(rng, 1500),
+        "OwnerId": _id("Account", 0),
+        **_nulls("Description", "Fax", "Sic", "TickerSymbol", "Site"),
+    }
 
 
 def contact(rng, n, accounts):
     acc_n = rng.randrange(accounts)
     first, last = rng.choice(FIRST), rng.choice(LAST)
     return {
-        "FirstName": first, "LastName": last, "Name": f"{first} {last}",
-        "Email": f"{first}.{last}{n}@company{acc_n}.com".lower(), "Title": rng.choice(TITLES),
-        "AccountId": _id("Account", acc_n), "MailingCountry": _weighted(rng, COUNTRIES),
-        "Phone": f"(415) 555-{rng.randint(1000, 9999)}", "LeadSource": rng.choice(["Web", "Event", "Partner"]),
-        "HasOptedOutOfEmail": rng.random() < 0.05, "CreatedDate": _when(rng, 1500),
-        **_nulls("MobilePhone", "Department", "Birthdate", "Description", "MailingCity", "ReportsToId"),
-    }  # fmt: skip
+        "FirstName": first,
+        "LastName": last,
+        "Name": f"{first} {last}",
+        "Email": f"{first}.{last}{n}@company{acc_n}.com".lower(),
+        "Title": rng.choice(TITLES),
+        "AccountId": _id("Account", acc_n),
+        "MailingCountry": _weighted(rng, COUNTRIES),
+        "Phone": f"(415) 555-{rng.randint(1000, 9999)}",
+        "LeadSource": rng.choice(["Web", "Event", "Partner"]),
+        "HasOptedOutOfEmail": rng.random() < 0.05,
+        "CreatedDate": _when(rng, 1500),
+        **_nulls(
+            "MobilePhone", "Department", "Birthdate", "Description", "MailingCity", "ReportsToId"
+        ),
+    }
 
 
 def lead(rng, n, accounts):
@@ -124,30 +269,47 @@ def lead(rng, n, accounts):
     status = _weighted(rng, LEAD_STATUS)
     converted = status == "Closed - Converted"
     return {
-        "FirstName": first, "LastName": last, "Name": f"{first} {last}",
-        "Email": f"{first}.{last}.{n}@lead{n % 50000}.com".lower(), "Company": f"{rng.choice(WORDS)} {n}",
-        "Title": rng.choice(TITLES), "Status": status, "Industry": _weighted(rng, INDUSTRIES),
-        "Country": _weighted(rng, COUNTRIES), "CreatedDate": _when(rng, 1100),
-        "IsConverted": converted, "ConvertedAccountId": _id("Account", rng.randrange(accounts)) if converted else None,
-        "LeadSource": rng.choice(["Web", "Event", "Partner"]), "Phone": f"+44 20 7946 {rng.randint(1000, 9999)}",
+        "FirstName": first,
+        "LastName": last,
+        "Name": f"{first} {last}",
+        "Email": f"{first}.{last}.{n}@lead{n % 50000}.com".lower(),
+        "Company": f"{rng.choice(WORDS)} {n}",
+        "Title": rng.choice(TITLES),
+        "Status": status,
+        "Industry": _weighted(rng, INDUSTRIES),
+        "Country": _weighted(rng, COUNTRIES),
+        "CreatedDate": _when(rng, 1100),
+        "IsConverted": converted,
+        "ConvertedAccountId": _id("Account", rng.randrange(accounts)) if converted else None,
+        "LeadSource": rng.choice(["Web", "Event", "Partner"]),
+        "Phone": f"+44 20 7946 {rng.randint(1000, 9999)}",
         **_nulls("MobilePhone", "Website", "Description", "City", "Rating"),
-    }  # fmt: skip
+    }
 
 
 def opportunity(rng, n, accounts):
     stage = _weighted(rng, STAGES)
     closed = stage.startswith("Closed")
     return {
-        "Name": f"Deal {n}", "AccountId": _id("Account", rng.randrange(accounts)), "StageName": stage,
-        "IsClosed": closed, "IsWon": stage == "Closed Won",
-        "Amount": round(rng.lognormvariate(10, 1.2), 2), "CloseDate": _when(rng, 700)[:10],
-        "Type": rng.choice(["New Business", "Renewal"]), **_nulls("Description", "NextStep"),
-    }  # fmt: skip
+        "Name": f"Deal {n}",
+        "AccountId": _id("Account", rng.randrange(accounts)),
+        "StageName": stage,
+        "IsClosed": closed,
+        "IsWon": stage == "Closed Won",
+        "Amount": round(rng.lognormvariate(10, 1.2), 2),
+        "CloseDate": _when(rng, 700)[:10],
+        "Type": rng.choice(["New Business", "Renewal"]),
+        **_nulls("Description", "NextStep"),
+    }
 
 
 def campaign(rng, n):
-    return {"Name": f"Campaign {n}", "Type": rng.choice(["Webinar", "Event", "Email"]),
-            "Status": "Completed", "StartDate": _when(rng, 700)[:10]}  # fmt: skip
+    return {
+        "Name": f"Campaign {n}",
+        "Type": rng.choice(["Webinar", "Event", "Email"]),
+        "Status": "Completed",
+        "StartDate": _when(rng, 700)[:10],
+    }
 
 
 def campaign_member(rng, n):
@@ -157,16 +319,19 @@ def campaign_member(rng, n):
         "ContactId": _id("Contact", rng.randrange(COUNTS["Contact"])) if person else None,
         "LeadId": None if person else _id("Lead", rng.randrange(COUNTS["Lead"])),
         "Status": rng.choice(["Sent", "Responded"]),
-    }  # fmt: skip
+    }
 
 
 def _data(rng, sobject, n):
     accounts = COUNTS["Account"]
     maker = {
-        "Account": lambda: account(rng, n), "Contact": lambda: contact(rng, n, accounts),
-        "Lead": lambda: lead(rng, n, accounts), "Opportunity": lambda: opportunity(rng, n, accounts),
-        "Campaign": lambda: campaign(rng, n), "CampaignMember": lambda: campaign_member(rng, n),
-    }[sobject]  # fmt: skip
+        "Account": lambda: account(rng, n),
+        "Contact": lambda: contact(rng, n, accounts),
+        "Lead": lambda: lead(rng, n, accounts),
+        "Opportunity": lambda: opportunity(rng, n, accounts),
+        "Campaign": lambda: campaign(rng, n),
+        "CampaignMember": lambda: campaign_member(rng, n),
+    }[sobject]
     return {"Id": _id(sobject, n), **maker(), "SystemModstamp": NOW.isoformat()}
 
 
@@ -175,7 +340,10 @@ def load(connection: Connection) -> None:
     rng = random.Random(20261120)
     IngestedRecord.objects.filter(connection=connection).delete()
     table = IngestedRecord._meta.db_table
-    columns = "connection_id, sobject, sf_id, data, system_modstamp, is_deleted, first_seen_at, last_seen_at"
+    columns = (
+        "connection_id, sobject, sf_id, data, system_modstamp, is_deleted, first_seen_at, "
+        "last_seen_at"
+    )
     with db.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for sobject, count in COUNTS.items():
             started = time.monotonic()
@@ -193,30 +361,69 @@ def load(connection: Connection) -> None:
 
 
 FIELD_TYPES = {
-    "Account": {"Name": "string", "Industry": "picklist", "BillingCountry": "string",
-                "Website": "url", "AnnualRevenue": "currency", "NumberOfEmployees": "int",
-                "Type": "picklist", "CreatedDate": "datetime"},
-    "Contact": {"FirstName": "string", "LastName": "string", "Email": "email", "Title": "string",
-                "AccountId": "reference", "MailingCountry": "string", "LeadSource": "picklist",
-                "HasOptedOutOfEmail": "boolean", "CreatedDate": "datetime"},
-    "Lead": {"FirstName": "string", "LastName": "string", "Email": "email", "Company": "string",
-             "Title": "string", "Status": "picklist", "Industry": "picklist", "Country": "string",
-             "CreatedDate": "datetime", "IsConverted": "boolean"},
-    "Opportunity": {"AccountId": "reference", "StageName": "picklist", "Amount": "currency",
-                    "CloseDate": "date", "IsClosed": "boolean", "IsWon": "boolean"},
-    "CampaignMember": {"CampaignId": "reference", "ContactId": "reference",
-                       "LeadId": "reference", "Status": "picklist"},
-}  # fmt: skip
+    "Account": {
+        "Name": "string",
+        "Industry": "picklist",
+        "BillingCountry": "string",
+        "Website": "url",
+        "AnnualRevenue": "currency",
+        "NumberOfEmployees": "int",
+        "Type": "picklist",
+        "CreatedDate": "datetime",
+    },
+    "Contact": {
+        "FirstName": "string",
+        "LastName": "string",
+        "Email": "email",
+        "Title": "string",
+        "AccountId": "reference",
+        "MailingCountry": "string",
+        "LeadSource": "picklist",
+        "HasOptedOutOfEmail": "boolean",
+        "CreatedDate": "datetime",
+    },
+    "Lead": {
+        "FirstName": "string",
+        "LastName": "string",
+        "Email": "email",
+        "Company": "string",
+        "Title": "string",
+        "Status": "picklist",
+        "Industry": "picklist",
+        "Country": "string",
+        "CreatedDate": "datetime",
+        "IsConverted": "boolean",
+    },
+    "Opportunity": {
+        "AccountId": "reference",
+        "StageName": "picklist",
+        "Amount": "currency",
+        "CloseDate": "date",
+        "IsClosed": "boolean",
+        "IsWon": "boolean",
+    },
+    "CampaignMember": {
+        "CampaignId": "reference",
+        "ContactId": "reference",
+        "LeadId": "reference",
+        "Status": "picklist",
+    },
+}
 
 
 def describe(connection: Connection) -> None:
     for sobject, fields in FIELD_TYPES.items():
         plan = {"fields": {name: {"type": t, "label": name} for name, t in fields.items()}}
         ObjectCursor.objects.update_or_create(
-            connection=connection, sobject=sobject,
-            defaults={"field_plan": plan, "initial_load_complete": True,
-                      "records_ingested": COUNTS[sobject], "estimated_total": COUNTS[sobject]},
-        )  # fmt: skip
+            connection=connection,
+            sobject=sobject,
+            defaults={
+                "field_plan": plan,
+                "initial_load_complete": True,
+                "records_ingested": COUNTS[sobject],
+                "estimated_total": COUNTS[sobject],
+            },
+        )
 
 
 def _cond(obj, field, operator, value=None):
@@ -230,20 +437,45 @@ def _cond(obj, field, operator, value=None):
 
 
 CASES = [
-    ("Contacts in Technology accounts in the United States", "contacts",
-     [_cond("Account", "Industry", "equals", "Technology"),
-      _cond("Account", "BillingCountry", "equals", "United States")]),
-    ("Leads with status Open created in the last 90 days", "leads",
-     [_cond("Lead", "Status", "equals", "Open - Not Contacted"),
-      _cond("Lead", "CreatedDate", "in_last_n_days", 90)]),
-    ("Contacts at accounts with an open opportunity over 50,000", "contacts",
-     [{"type": "related", "object": "Opportunity", "conditions": [
-         {"field": "IsClosed", "operator": "is_false"},
-         {"field": "Amount", "operator": "gt", "value": 50000}]}]),
-    ("People (contacts + leads) titled VP* in Technology", "people",
-     [_cond("Account", "Industry", "equals", "Technology"),
-      _cond("Contact", "Title", "starts_with", "VP")]),
-]  # fmt: skip
+    (
+        "Contacts in Technology accounts in the United States",
+        "contacts",
+        [
+            _cond("Account", "Industry", "equals", "Technology"),
+            _cond("Account", "BillingCountry", "equals", "United States"),
+        ],
+    ),
+    (
+        "Leads with status Open created in the last 90 days",
+        "leads",
+        [
+            _cond("Lead", "Status", "equals", "Open - Not Contacted"),
+            _cond("Lead", "CreatedDate", "in_last_n_days", 90),
+        ],
+    ),
+    (
+        "Contacts at accounts with an open opportunity over 50,000",
+        "contacts",
+        [
+            {
+                "type": "related",
+                "object": "Opportunity",
+                "conditions": [
+                    {"field": "IsClosed", "operator": "is_false"},
+                    {"field": "Amount", "operator": "gt", "value": 50000},
+                ],
+            }
+        ],
+    ),
+    (
+        "People (contacts + leads) titled VP* in Technology",
+        "people",
+        [
+            _cond("Account", "Industry", "equals", "Technology"),
+            _cond("Contact", "Title", "starts_with", "VP"),
+        ],
+    ),
+]
 
 
 def _spec(connection, holds, children):
@@ -270,8 +502,10 @@ def measure(connection: Connection, runs: int, explain: bool) -> None:
             started = time.perf_counter()
             size = audience_size_estimate(spec=spec).total
             times.append(time.perf_counter() - started)
-        print(f"{label:<62} {size:>8,} {statistics.median(times) * 1000:>7.0f}ms "
-              f"{min(times) * 1000:>6.0f}ms {max(times) * 1000:>6.0f}ms")  # fmt: skip
+        print(
+            f"{label:<62} {size:>8,} {statistics.median(times) * 1000:>7.0f}ms "
+            f"{min(times) * 1000:>6.0f}ms {max(times) * 1000:>6.0f}ms"
+        )
         if explain:
             _explain(spec)
 
@@ -287,10 +521,15 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     workspace, _ = Workspace.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
     connection, _ = Connection.objects.get_or_create(
-        workspace=workspace, label="seed-example (synthetic)",
-        defaults={"login_host": "https://login.salesforce.com", "org_id": "00DBENCH000000AAA",
-                  "status": Connection.Status.ACTIVE, "initial_sync_completed_at": timezone.now()},
-    )  # fmt: skip
+        workspace=workspace,
+        label="seed-example (synthetic)",
+        defaults={
+            "login_host": "https://login.salesforce.com",
+            "org_id": "00DBENCH000000AAA",
+            "status": Connection.Status.ACTIVE,
+            "initial_sync_completed_at": timezone.now(),
+        },
+    )
     if args.reload or connection.records.count() != sum(COUNTS.values()):
         print(f"Loading {sum(COUNTS.values()):,} records ...")
         load(connection)

@@ -37,7 +37,7 @@ def _fields(connection: Connection) -> dict[str, list[dict]]:
                 if field_kind(f)
             ),
             key=lambda f: f["label"].lower(),
-        )  # fmt: skip
+        )
         for sobject, fields in described.items()
     }
 

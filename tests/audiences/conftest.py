@@ -10,9 +10,13 @@ from ingestion.models import IngestedRecord, ObjectCursor
 _ids = itertools.count(1)
 
 PREFIX = {
-    "Account": "001", "Contact": "003", "Lead": "00Q", "Opportunity": "006",
-    "Campaign": "701", "CampaignMember": "00v",
-}  # fmt: skip
+    "Account": "001",
+    "Contact": "003",
+    "Lead": "00Q",
+    "Opportunity": "006",
+    "Campaign": "701",
+    "CampaignMember": "00v",
+}
 
 
 def _f(type_, label=None, picklist=()):
@@ -25,41 +29,72 @@ STAGES = ["Prospecting", "Negotiation", "Closed Won", "Closed Lost"]
 
 FIELDS = {
     "Account": {
-        "Id": _f("id"), "Name": _f("string"), "Industry": _f("picklist", None, INDUSTRIES),
-        "BillingCountry": _f("string"), "Website": _f("url"), "AnnualRevenue": _f("currency"),
-        "NumberOfEmployees": _f("int"), "Tags__c": _f("multipicklist", None, ["A", "B", "C"]),
-        "IsPartner__c": _f("boolean"), "CreatedDate": _f("datetime"),
+        "Id": _f("id"),
+        "Name": _f("string"),
+        "Industry": _f("picklist", None, INDUSTRIES),
+        "BillingCountry": _f("string"),
+        "Website": _f("url"),
+        "AnnualRevenue": _f("currency"),
+        "NumberOfEmployees": _f("int"),
+        "Tags__c": _f("multipicklist", None, ["A", "B", "C"]),
+        "IsPartner__c": _f("boolean"),
+        "CreatedDate": _f("datetime"),
         "BillingAddress": _f("address"),
     },
     "Contact": {
-        "Id": _f("id"), "FirstName": _f("string"), "LastName": _f("string"),
-        "Name": _f("string"), "Email": _f("email"), "Phone": _f("phone"),
-        "MobilePhone": _f("phone"), "Title": _f("string"), "AccountId": _f("reference"),
-        "MailingCountry": _f("string"), "LeadSource": _f("picklist", None, ["Web", "Event"]),
-        "HasOptedOutOfEmail": _f("boolean"), "Birthdate": _f("date"),
-        "CreatedDate": _f("datetime"), "Score__c": _f("double"),
+        "Id": _f("id"),
+        "FirstName": _f("string"),
+        "LastName": _f("string"),
+        "Name": _f("string"),
+        "Email": _f("email"),
+        "Phone": _f("phone"),
+        "MobilePhone": _f("phone"),
+        "Title": _f("string"),
+        "AccountId": _f("reference"),
+        "MailingCountry": _f("string"),
+        "LeadSource": _f("picklist", None, ["Web", "Event"]),
+        "HasOptedOutOfEmail": _f("boolean"),
+        "Birthdate": _f("date"),
+        "CreatedDate": _f("datetime"),
+        "Score__c": _f("double"),
         "Interests__c": _f("multipicklist", None, ["AI", "Cloud", "Data"]),
     },
     "Lead": {
-        "Id": _f("id"), "FirstName": _f("string"), "LastName": _f("string"),
-        "Name": _f("string"), "Email": _f("email"), "Phone": _f("phone"),
-        "Company": _f("string"), "Title": _f("string"),
+        "Id": _f("id"),
+        "FirstName": _f("string"),
+        "LastName": _f("string"),
+        "Name": _f("string"),
+        "Email": _f("email"),
+        "Phone": _f("phone"),
+        "Company": _f("string"),
+        "Title": _f("string"),
         "Status": _f("picklist", None, LEAD_STATUSES),
-        "Industry": _f("picklist", None, INDUSTRIES), "Country": _f("string"),
-        "Website": _f("url"), "CreatedDate": _f("datetime"),
-        "ConvertedAccountId": _f("reference"), "IsConverted": _f("boolean"),
+        "Industry": _f("picklist", None, INDUSTRIES),
+        "Country": _f("string"),
+        "Website": _f("url"),
+        "CreatedDate": _f("datetime"),
+        "ConvertedAccountId": _f("reference"),
+        "IsConverted": _f("boolean"),
     },
     "Opportunity": {
-        "Id": _f("id"), "Name": _f("string"), "AccountId": _f("reference"),
-        "StageName": _f("picklist", None, STAGES), "Amount": _f("currency"),
-        "CloseDate": _f("date"), "IsClosed": _f("boolean"), "IsWon": _f("boolean"),
+        "Id": _f("id"),
+        "Name": _f("string"),
+        "AccountId": _f("reference"),
+        "StageName": _f("picklist", None, STAGES),
+        "Amount": _f("currency"),
+        "CloseDate": _f("date"),
+        "IsClosed": _f("boolean"),
+        "IsWon": _f("boolean"),
     },
     "CampaignMember": {
-        "Id": _f("id"), "CampaignId": _f("reference"), "ContactId": _f("reference"),
-        "LeadId": _f("reference"), "Status": _f("picklist", None, ["Sent", "Responded"]),
+        "Id": _f("id"),
+        "CampaignId": _f("reference"),
+        "ContactId": _f("reference"),
+        "LeadId": _f("reference"),
+        "Status": _f("picklist", None, ["Sent", "Responded"]),
     },
     "Campaign": {"Id": _f("id"), "Name": _f("string")},
-}  # fmt: skip
+}
 
 
 def describe(connection, objects=FIELDS):

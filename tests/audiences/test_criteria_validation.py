@@ -7,9 +7,18 @@ from audiences.selectors import connection_fields
 
 
 def _cond(obj, field, operator, value=None):
-    return {"type": "group", "children": [
-        {"type": "condition", "object": obj, "field": field, "operator": operator,
-         "value": value}]}  # fmt: skip
+    return {
+        "type": "group",
+        "children": [
+            {
+                "type": "condition",
+                "object": obj,
+                "field": field,
+                "operator": operator,
+                "value": value,
+            }
+        ],
+    }
 
 
 @pytest.mark.parametrize(

@@ -21,28 +21,82 @@ def contacts(ready_connection, record_factory):
     c = ready_connection
     make = record_factory
     return {
-        "ada": make(c, "Contact", Title="VP Sales", Email="ada@acme.example", Score__c=10,
-                    LeadSource="Web", HasOptedOutOfEmail=False, Interests__c=["AI", "Data"],
-                    Birthdate="1990-05-01", CreatedDate=f"{_days_ago(5)}T10:00:00.000Z"),
-        "bob": make(c, "Contact", Title="Engineer", Email="bob@globex.example", Score__c=2.5,
-                    LeadSource="Event", HasOptedOutOfEmail=True, Interests__c=["Cloud"],
-                    Birthdate="1985-12-31", CreatedDate=f"{_days_ago(200)}T23:59:59.000Z"),
-        "cy": make(c, "Contact", Title="vp marketing", Email=None, Score__c=50,
-                   LeadSource="Web", HasOptedOutOfEmail=False, Interests__c=[],
-                   Birthdate="2000-01-01", CreatedDate=f"{_days_ago(400)}T00:00:00.000Z"),
-        "nul": make(c, "Contact", Title=None, Email=None, Score__c=None, LeadSource=None,
-                    HasOptedOutOfEmail=False, Interests__c=None, Birthdate=None,
-                    CreatedDate=None),
-        "gone": make(c, "Contact", is_deleted=True, Title="VP Sales", Score__c=10,
-                     LeadSource="Web", HasOptedOutOfEmail=False, Interests__c=["AI"],
-                     Birthdate="1990-05-01", CreatedDate=f"{_days_ago(5)}T10:00:00.000Z"),
-    }  # fmt: skip
+        "ada": make(
+            c,
+            "Contact",
+            Title="VP Sales",
+            Email="ada@acme.example",
+            Score__c=10,
+            LeadSource="Web",
+            HasOptedOutOfEmail=False,
+            Interests__c=["AI", "Data"],
+            Birthdate="1990-05-01",
+            CreatedDate=f"{_days_ago(5)}T10:00:00.000Z",
+        ),
+        "bob": make(
+            c,
+            "Contact",
+            Title="Engineer",
+            Email="bob@globex.example",
+            Score__c=2.5,
+            LeadSource="Event",
+            HasOptedOutOfEmail=True,
+            Interests__c=["Cloud"],
+            Birthdate="1985-12-31",
+            CreatedDate=f"{_days_ago(200)}T23:59:59.000Z",
+        ),
+        "cy": make(
+            c,
+            "Contact",
+            Title="vp marketing",
+            Email=None,
+            Score__c=50,
+            LeadSource="Web",
+            HasOptedOutOfEmail=False,
+            Interests__c=[],
+            Birthdate="2000-01-01",
+            CreatedDate=f"{_days_ago(400)}T00:00:00.000Z",
+        ),
+        "nul": make(
+            c,
+            "Contact",
+            Title=None,
+            Email=None,
+            Score__c=None,
+            LeadSource=None,
+            HasOptedOutOfEmail=False,
+            Interests__c=None,
+            Birthdate=None,
+            CreatedDate=None,
+        ),
+        "gone": make(
+            c,
+            "Contact",
+            is_deleted=True,
+            Title="VP Sales",
+            Score__c=10,
+            LeadSource="Web",
+            HasOptedOutOfEmail=False,
+            Interests__c=["AI"],
+            Birthdate="1990-05-01",
+            CreatedDate=f"{_days_ago(5)}T10:00:00.000Z",
+        ),
+    }
 
 
 def _names(connection, contacts, field, operator, value=None):
-    raw = {"type": "group", "children": [
-        {"type": "condition", "object": "Contact", "field": field, "operator": operator,
-         "value": value}]}  # fmt: skip
+    raw = {
+        "type": "group",
+        "children": [
+            {
+                "type": "condition",
+                "object": "Contact",
+                "field": field,
+                "operator": operator,
+                "value": value,
+            }
+        ],
+    }
     tree = criteria_parse(raw, fields=connection_fields(connection=connection), holds="contacts")
     found = set(criteria_records(connection=connection, target="Contact", tree=tree))
     return {name for name, record in contacts.items() if record in found}
@@ -95,9 +149,17 @@ CASES = [
     ("CreatedDate", "lt", _days_ago(200), {"cy"}),
     ("CreatedDate", "equals", _days_ago(200), {"bob"}),
     ("CreatedDate", "between", [_days_ago(400), _days_ago(200)], {"bob", "cy"}),
-    ("CreatedDate", "this_year", None, {n for n, d in [("ada", 5), ("bob", 200), ("cy", 400)]
-                                        if (TODAY - dt.timedelta(days=d)).year == TODAY.year}),
-]  # fmt: skip
+    (
+        "CreatedDate",
+        "this_year",
+        None,
+        {
+            n
+            for n, d in [("ada", 5), ("bob", 200), ("cy", 400)]
+            if (TODAY - dt.timedelta(days=d)).year == TODAY.year
+        },
+    ),
+]
 
 
 @pytest.mark.parametrize(("field", "operator", "value", "expected"), CASES)
@@ -125,14 +187,39 @@ def test_quarters_and_years_are_calendar_periods():
 
 
 def test_groups_combine_with_and_or(ready_connection, contacts):
-    raw = {"type": "group", "match": "any", "children": [
-        {"type": "condition", "object": "Contact", "field": "Title", "operator": "equals",
-         "value": "Engineer"},
-        {"type": "group", "match": "all", "children": [
-            {"type": "condition", "object": "Contact", "field": "LeadSource",
-             "operator": "equals", "value": "Web"},
-            {"type": "condition", "object": "Contact", "field": "Score__c", "operator": "gt",
-             "value": 20}]}]}  # fmt: skip
+    raw = {
+        "type": "group",
+        "match": "any",
+        "children": [
+            {
+                "type": "condition",
+                "object": "Contact",
+                "field": "Title",
+                "operator": "equals",
+                "value": "Engineer",
+            },
+            {
+                "type": "group",
+                "match": "all",
+                "children": [
+                    {
+                        "type": "condition",
+                        "object": "Contact",
+                        "field": "LeadSource",
+                        "operator": "equals",
+                        "value": "Web",
+                    },
+                    {
+                        "type": "condition",
+                        "object": "Contact",
+                        "field": "Score__c",
+                        "operator": "gt",
+                        "value": 20,
+                    },
+                ],
+            },
+        ],
+    }
     tree = criteria_parse(
         raw, fields=connection_fields(connection=ready_connection), holds="contacts"
     )
