@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django_q",
     "connections",
     "ingestion",
+    "audiences",
 ]
 
 MIDDLEWARE = [
@@ -121,6 +122,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (audience CSV lists) wait here between upload, column mapping and import.
+MEDIA_ROOT = env("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+MEDIA_URL = "media/"
 
 
 # --- Secrets at rest --------------------------------------------------------------------------
@@ -196,6 +200,13 @@ def q_cluster(redis_url: str, workers: int) -> dict:
 
 
 Q_CLUSTER = q_cluster(REDIS_URL, envint("Q_WORKERS", 2))
+
+
+# --- Audiences -------------------------------------------------------------------------------
+# Minimum matched audience size each ad platform serves; platforms change these, so they are
+# configuration. Reference: ../shared/reference/research-peers.md §2.3.
+AUDIENCE_PLATFORM_MINIMUMS = {"linkedin": 300, "meta": 100, "google": 1000}
+AUDIENCE_CSV_MAX_BYTES = envint("AUDIENCE_CSV_MAX_BYTES", 25 * 1024 * 1024)
 
 
 # --- Logging -----------------------------------------------------------------------------------
