@@ -1,12 +1,18 @@
 """Ops UI for sync runs, cursors and ingested records (Salesforce's data: read-only)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connection as db_connection
+from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from connections.models import DEFAULT_OBJECTS
+from connections.admin import ConnectionAdmin
+from connections.models import DEFAULT_OBJECTS, Connection
 from ingestion.models import IngestedRecord, ObjectCursor, SyncRun
+from ingestion.services.cursors import cursor_reset
+from ingestion.services.runs import sync_run_cancel
 
 
 class ReadOnlyAdminMixin:
@@ -39,6 +45,77 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=id", "connection__label", "connection__org_id", "error_code"]
     raw_id_fields = ["connection"]
     date_hierarchy = "created_at"
+    actions = ["cancel_runs"]
+    readonly_fields = ["duration", "records_per_second", "per_object", "calls_by_kind"]
+    fieldsets = [
+        (None, {"fields": ["connection", "kind", "trigger", "status", "sobjects"]}),
+        (
+            "Timing",
+            {
+                "fields": [
+                    "created_at",
+                    "started_at",
+                    "finished_at",
+                    "heartbeat_at",
+                    "resume_at",
+                    "duration",
+                    "slices",
+                ]
+            },
+        ),
+        (
+            "Counts",
+            {
+                "fields": [
+                    "records_read",
+                    "records_written",
+                    "records_deleted",
+                    "records_per_second",
+                    "api_calls",
+                    "calls_by_kind",
+                    "bulk_jobs",
+                    "retries",
+                ]
+            },
+        ),
+        ("Per object", {"fields": ["per_object"]}),
+        ("Outcome", {"fields": ["error_code", "error_message", "task_id"]}),
+    ]
+
+    @admin.display(description="API calls by kind")
+    def calls_by_kind(self, obj: SyncRun) -> str:
+        items = sorted(obj.api_calls_by_kind.items())
+        return ", ".join(f"{kind}: {n}" for kind, n in items) or "-"
+
+    @admin.display(description="Objects")
+    def per_object(self, obj: SyncRun) -> str:
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    name,
+                    stats.get("status", "-"),
+                    stats.get("records_read", 0),
+                    stats.get("records_written", 0),
+                    stats.get("records_deleted", 0),
+                    stats.get("error", ""),
+                )
+                for name, stats in sorted(obj.object_stats.items())
+            ),
+        )
+        head = (
+            "<tr><th>Object</th><th>Status</th><th>Read</th><th>Written</th>"
+            "<th>Deleted</th><th>Error</th></tr>"
+        )
+        return format_html("<table>{}{}</table>", mark_safe(head), rows) if rows else "-"
+
+    @admin.action(description="Cancel the selected runs")
+    def cancel_runs(self, request, queryset) -> None:
+        cancelled = sum(
+            sync_run_cancel(run=run, reason=f"Cancelled by {request.user}.") for run in queryset
+        )
+        self.message_user(request, f"Cancelled {cancelled} run(s); finished runs are unchanged.")
 
     @admin.display(description="Duration")
     def duration(self, obj: SyncRun) -> str:
@@ -71,9 +148,37 @@ class ObjectCursorAdmin(admin.ModelAdmin):
     search_fields = ["connection__label", "connection__org_id", "sobject", "job_id"]
     raw_id_fields = ["connection"]
     readonly_fields = [f.name for f in ObjectCursor._meta.fields if f.name != "id"]
+    actions = ["reset_cursors"]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.action(description="Reset cursors (reload these objects on the next run)")
+    def reset_cursors(self, request, queryset):
+        if request.POST.get("confirmed") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/ingestion/objectcursor/reset_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Reset cursors?",
+                    "cursors": queryset.select_related("connection"),
+                    "action": "reset_cursors",
+                    "opts": self.model._meta,
+                },
+            )
+        reset = 0
+        for connection_id in set(queryset.values_list("connection_id", flat=True)):
+            names = list(
+                queryset.filter(connection_id=connection_id).values_list("sobject", flat=True)
+            )
+            reset += cursor_reset(connection=Connection(pk=connection_id), sobjects=names)
+        self.message_user(
+            request,
+            f"Reset {reset} cursor(s); the next run reloads those objects (records are kept).",
+            messages.SUCCESS,
+        )
+        return None
 
 
 class CappedCountPaginator(Paginator):
@@ -140,3 +245,45 @@ class IngestedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def display_name(self, obj: IngestedRecord) -> str:
         data = obj.data or {}
         return data.get("Name") or data.get("Email") or "-"
+
+
+class CursorProgressInline(admin.TabularInline):
+    """Initial-ingestion progress per object, on the Connection page."""
+
+    model = ObjectCursor
+    extra = 0
+    can_delete = False
+    fields = [
+        "sobject",
+        "progress",
+        "initial_load_complete",
+        "watermark",
+        "read_mode",
+        "job_id",
+        "last_error",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = "Ingestion progress per object"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Records ingested")
+    def progress(self, cursor: ObjectCursor) -> str:
+        total = cursor.estimated_total
+        if cursor.initial_load_complete:
+            return f"{cursor.records_ingested:,} (initial load done)"
+        if not total:
+            return f"{cursor.records_ingested:,}"
+        percent = min(cursor.records_ingested / total * 100, 100)
+        return f"{cursor.records_ingested:,} of {total:,} ({percent:.0f}%)"
+
+
+class IngestionConnectionAdmin(ConnectionAdmin):
+    """The Connection page, with the ingestion app's progress per object."""
+
+    inlines = [*ConnectionAdmin.inlines, CursorProgressInline]
+
+
+admin.site.unregister(Connection)
+admin.site.register(Connection, IngestionConnectionAdmin)

@@ -64,6 +64,8 @@ class SyncRun(models.Model):
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    # Held by the worker executing a slice; a stale heartbeat lets another worker take over.
+    lease_token = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

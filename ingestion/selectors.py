@@ -124,3 +124,55 @@ def connection_progress(*, connection: Connection) -> ConnectionProgress:
         last_run=connection.sync_runs.order_by("-created_at").first(),
         next_sync_at=connection.next_sync_at,
     )
+
+
+@dataclass(frozen=True)
+class ObjectStatus:
+    """Where one object of a connection stands, for ``syncstatus`` and ops."""
+
+    sobject: str
+    records: int
+    deleted: int
+    watermark: datetime | None
+    initial_load_complete: bool
+    progress: ObjectProgress
+    last_error: str
+
+
+def connection_object_status(*, connection: Connection) -> list[ObjectStatus]:
+    """Per enabled object: records, deleted, watermark, initial load, progress."""
+    from django.db.models import Count, Q
+
+    from ingestion.models import IngestedRecord
+
+    counts = {
+        row["sobject"]: row
+        for row in IngestedRecord.objects.filter(connection=connection)
+        .values("sobject")
+        .annotate(total=Count("id"), deleted=Count("id", filter=Q(is_deleted=True)))
+    }
+    cursors = {c.sobject: c for c in ObjectCursor.objects.filter(connection=connection)}
+    progress = {p.sobject: p for p in connection_progress(connection=connection).objects}
+    return [
+        ObjectStatus(
+            sobject=name,
+            records=counts.get(name, {}).get("total", 0),
+            deleted=counts.get(name, {}).get("deleted", 0),
+            watermark=cursors[name].watermark if name in cursors else None,
+            initial_load_complete=bool(name in cursors and cursors[name].initial_load_complete),
+            progress=progress[name],
+            last_error=cursors[name].last_error if name in cursors else "",
+        )
+        for name in connection.enabled_objects
+    ]
+
+
+def connection_api_calls_today(*, connection: Connection) -> int:
+    """This connection's API calls over the rolling last 24 hours."""
+    from datetime import timedelta
+
+    from django.db.models import Sum
+
+    since = timezone.now() - timedelta(hours=24)
+    total = connection.api_usage.filter(hour__gte=since).aggregate(total=Sum("calls"))["total"]
+    return total or 0

@@ -1,8 +1,13 @@
 """Queue entry points. Ids in, one service call, a small summary out."""
 
-from ingestion.services import sync
+from ingestion.services import schedule, sync
 
 
 def sync_run_execute(run_id: int) -> dict:
     """Work on a sync run for one bounded slice; the service enqueues the continuation."""
     return sync.sync_run_execute(run_id=run_id)
+
+
+def scheduler_tick() -> dict:
+    """Start due syncs, resume paused ones, take over stale ones."""
+    return schedule.schedule_tick()

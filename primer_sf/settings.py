@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django_q",
     "connections",
     "ingestion",
+    "audiences",
 ]
 
 MIDDLEWARE = [
@@ -121,6 +122,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (audience CSV lists) wait here between upload, column mapping and import.
+MEDIA_ROOT = env("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+MEDIA_URL = "media/"
 
 
 # --- Secrets at rest --------------------------------------------------------------------------
@@ -198,6 +202,13 @@ def q_cluster(redis_url: str, workers: int) -> dict:
 Q_CLUSTER = q_cluster(REDIS_URL, envint("Q_WORKERS", 2))
 
 
+# --- Audiences -------------------------------------------------------------------------------
+# Minimum matched audience size each ad platform serves; platforms change these, so they are
+# configuration. Reference: ../shared/reference/research-peers.md §2.3.
+AUDIENCE_PLATFORM_MINIMUMS = {"linkedin": 300, "meta": 100, "google": 1000}
+AUDIENCE_CSV_MAX_BYTES = envint("AUDIENCE_CSV_MAX_BYTES", 25 * 1024 * 1024)
+
+
 # --- Logging -----------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
@@ -206,4 +217,27 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django": {"level": env("DJANGO_LOG_LEVEL", "WARNING")}},
+}
+
+
+# --- Ingestion engine --------------------------------------------------------------------------
+INGESTION = {
+    # Overlap of each incremental window with the last committed one (airbyte#27146).
+    "LOOKBACK_SECONDS": envint("INGESTION_LOOKBACK_SECONDS", 600),
+    # Incremental windows with at most this many rows are read over REST (no job, no polls).
+    "REST_THRESHOLD": envint("INGESTION_REST_THRESHOLD", 2000),
+    # Bulk query jobs of one connection in flight at once.
+    "MAX_BULK_JOBS": envint("INGESTION_MAX_BULK_JOBS", 3),
+    # Windows above this many rows are split, so no single job is huge.
+    "MAX_WINDOW_RECORDS": envint("INGESTION_MAX_WINDOW_RECORDS", 500_000),
+    # maxRecords per Bulk result page: a killed worker loses at most one page.
+    "PAGE_MAX_RECORDS": envint("INGESTION_PAGE_MAX_RECORDS", 100_000),
+    # Work per task before it checkpoints and enqueues its continuation (below Q timeout).
+    "SLICE_SECONDS": envint("INGESTION_SLICE_SECONDS", 120),
+    "POLL_INITIAL_SECONDS": 1.0,
+    "POLL_MAX_SECONDS": envint("INGESTION_POLL_MAX_SECONDS", 30),
+    # A job still running after this long is aborted and its window split.
+    "JOB_DEADLINE_SECONDS": envint("INGESTION_JOB_DEADLINE_SECONDS", 7200),
+    # A running sync whose heartbeat is older than this is taken over by the scheduler.
+    "STALE_RUN_SECONDS": envint("INGESTION_STALE_RUN_SECONDS", 300),
 }

@@ -12,5 +12,6 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="connections:index"), name="home"),
     path("accounts/", include("allauth.urls")),
     path("connections/", include("connections.urls")),
+    path("audiences/", include("audiences.urls")),
     path("admin/", admin.site.urls),
 ]

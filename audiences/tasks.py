@@ -1,0 +1,19 @@
+"""Queue entry points. Ids in, one service call, a small summary out."""
+
+from audiences import services
+from audiences.models import Audience, CsvList
+
+
+def audience_evaluate(audience_id: int, trigger: str, sync_run_id: int | None = None) -> dict:
+    """Evaluate one audience (after a save, a sync, or an ops action)."""
+    audience = Audience.objects.select_related("connection", "workspace").get(pk=audience_id)
+    evaluation = services.audience_evaluate(
+        audience=audience, trigger=trigger, sync_run_id=sync_run_id
+    )
+    return {"audience": audience_id, "size": evaluation.size if evaluation else None}
+
+
+def csv_list_import(csv_list_id: int) -> dict:
+    """Import an uploaded CSV list once its mapping is confirmed."""
+    csv_list = services.csv_list_import(csv_list=CsvList.objects.get(pk=csv_list_id))
+    return {"list": csv_list_id, "valid": csv_list.valid_rows, "invalid": csv_list.invalid_rows}

@@ -1,0 +1,41 @@
+"""Tunables of the sync engine, from settings.INGESTION (each overridable by environment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import timedelta
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    lookback_seconds: int = 600
+    rest_threshold: int = 2000
+    max_bulk_jobs: int = 3
+    max_window_records: int = 500_000
+    page_max_records: int = 100_000
+    slice_seconds: float = 120.0
+    poll_initial_seconds: float = 1.0
+    poll_max_seconds: float = 30.0
+    job_deadline_seconds: int = 2 * 3600
+    write_batch: int = 5000
+    page_attempts: int = 5
+    retry_max_wait_seconds: float = 30.0
+    heartbeat_seconds: float = 15.0
+    stale_run_seconds: int = 300
+
+    @property
+    def lookback(self) -> timedelta:
+        return timedelta(seconds=self.lookback_seconds)
+
+    @property
+    def job_deadline(self) -> timedelta:
+        return timedelta(seconds=self.job_deadline_seconds)
+
+    @classmethod
+    def from_settings(cls, **overrides) -> EngineConfig:
+        known = {f.name for f in fields(cls)}
+        values = {k.lower(): v for k, v in getattr(settings, "INGESTION", {}).items()}
+        config = cls(**{k: v for k, v in values.items() if k in known})
+        return replace(config, **overrides)

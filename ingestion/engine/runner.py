@@ -1,0 +1,159 @@
+"""One slice of a sync run: plan every object, then keep several objects in flight at once.
+
+Bulk jobs of up to ``max_bulk_jobs`` objects run at Salesforce in parallel while this worker
+polls them with backoff and reads whichever finished first, page by page. The slice stops
+starting work at its deadline; everything it did is already committed with its checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.utils import timezone
+
+from connections.salesforce.exceptions import (
+    SalesforceAuthError,
+    SalesforceNotFound,
+    SalesforcePermissionError,
+    SalesforceRateLimited,
+    SalesforceUnavailable,
+)
+from ingestion.engine.context import RunContext
+from ingestion.engine.errors import ObjectFailed, RunPaused
+from ingestion.engine.objects import ObjectReader
+from ingestion.models import ObjectCursor
+
+logger = logging.getLogger(__name__)
+
+ACTIVE, DONE, FAILED, UNREADABLE = "active", "done", "failed", "unreadable"
+CONNECTION_LEVEL_PERMISSION_CODES = ("API_CURRENTLY_DISABLED", "API_DISABLED_FOR_ORG")
+
+
+class SliceRunner:
+    """Drives the objects of one run until they are done or the slice's time is up."""
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        sobjects: list[str],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ctx = ctx
+        self.sobjects = sobjects
+        self.sleep = sleep
+        self.monotonic = monotonic
+
+    def run(self) -> bool:
+        """Work until every object is done (True) or the slice deadline passes (False)."""
+        deadline = self.monotonic() + self.ctx.config.slice_seconds
+        readers = self._readers()
+        worked = False  # every slice does at least one piece of work, however short
+        for reader in readers:
+            if worked and self.monotonic() >= deadline:
+                return False
+            if not self._stats(reader).get("planned"):
+                self._guarded(reader, reader.prepare, planned=True)
+                worked = True
+        active = [r for r in readers if self._stats(r)["status"] == ACTIVE]
+        while active and (not worked or self.monotonic() < deadline):
+            worked = self._tick(active, deadline) or worked
+            active = [r for r in active if self._stats(r)["status"] == ACTIVE]
+        return not active
+
+    def _readers(self) -> list[ObjectReader]:
+        readers = []
+        for sobject in self.sobjects:
+            status = self.ctx.object_stats(sobject)["status"]
+            if status in (DONE, FAILED, UNREADABLE):
+                continue
+            cursor, _ = ObjectCursor.objects.get_or_create(
+                connection=self.ctx.connection, sobject=sobject
+            )
+            readers.append(ObjectReader(self.ctx, cursor))
+        return readers
+
+    def _stats(self, reader: ObjectReader) -> dict:
+        return self.ctx.object_stats(reader.sobject)
+
+    def _tick(self, active: list[ObjectReader], deadline: float) -> bool:
+        in_flight = sum(1 for r in active if r.holds_job_slot)
+        free = self.ctx.config.max_bulk_jobs - in_flight
+        now = self.monotonic()
+        for reader in active:
+            if reader.ready(now, free):
+                self._guarded(reader, reader.step)
+                active.append(active.pop(active.index(reader)))  # round robin
+                return True
+        waits = [r.next_action_at for r in active if r.next_action_at > now]
+        pause = min([*waits, deadline, now + self.ctx.config.heartbeat_seconds]) - now
+        self.sleep(max(pause, 0.05))
+        self.ctx.heartbeat()
+        return False
+
+    def _guarded(self, reader: ObjectReader, action: Callable[[], None], planned=False) -> None:
+        """Run one step, turning Salesforce errors into object or run outcomes."""
+        stats = self._stats(reader)
+        try:
+            action()
+        except ObjectFailed as failure:
+            self._object_failed(reader, failure)
+            return
+        except SalesforceAuthError as error:
+            raise RunPaused("needs_reauth", _auth_message(error)) from error
+        except SalesforceRateLimited as error:
+            raise RunPaused(_limit_code(error), _limit_message(error), _resume_at(error)) from error
+        except SalesforcePermissionError as error:
+            if error.error_code in CONNECTION_LEVEL_PERMISSION_CODES:
+                raise RunPaused("api_disabled", str(error)) from error
+            self._object_failed(reader, ObjectFailed(error.error_code or "permission", str(error)))
+            return
+        except SalesforceNotFound as error:
+            failure = ObjectFailed("object_unreadable", str(error), unreadable=True)
+            self._object_failed(reader, failure)
+            return
+        except SalesforceUnavailable as error:
+            resume = timezone.now() + timedelta(minutes=5)
+            raise RunPaused(
+                "salesforce_unavailable",
+                f"Salesforce kept failing ({error}); the sync resumes from its checkpoint.",
+                resume,
+            ) from error
+        if planned:
+            stats["planned"] = True
+        stats["status"] = DONE if reader.done else ACTIVE
+        if reader.done:
+            self.ctx.commit(lambda: None)
+
+    def _object_failed(self, reader: ObjectReader, failure: ObjectFailed) -> None:
+        logger.warning("%s: %s", reader.sobject, failure.message)
+        stats = self._stats(reader)
+        stats.update(
+            status=UNREADABLE if failure.unreadable else FAILED,
+            error_code=failure.code,
+            error=failure.message,
+        )
+        reader.cursor.last_error = failure.message
+        self.ctx.commit(lambda: reader.cursor.save(update_fields=["last_error", "updated_at"]))
+
+
+def _auth_message(error: SalesforceAuthError) -> str:
+    return f"Salesforce refused the connection's authorisation ({error.reason}): {error.message}"
+
+
+def _limit_code(error: SalesforceRateLimited) -> str:
+    from connections.salesforce.exceptions import SalesforceBudgetExceeded
+
+    return "api_budget" if isinstance(error, SalesforceBudgetExceeded) else "daily_limit"
+
+
+def _limit_message(error: SalesforceRateLimited) -> str:
+    return error.message
+
+
+def _resume_at(error: SalesforceRateLimited):
+    return error.resume_at or timezone.now() + timedelta(hours=1)

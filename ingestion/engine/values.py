@@ -1,0 +1,105 @@
+"""Turning Salesforce values into the typed values IngestedRecord.data keeps.
+
+Stored forms: numbers as JSON numbers, booleans as booleans, dates ``YYYY-MM-DD``, datetimes
+``YYYY-MM-DDTHH:MM:SS.sssZ`` (fixed width, UTC, so string order is time order), multi-select
+picklists as lists, null for empty, compound addresses and locations rebuilt as REST gives them.
+Bulk CSV cannot tell an empty string from null; Salesforce stores empty text as null anyway.
+
+Reference: https://developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/
+datafiles_date_format.htm
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+Converter = Callable[[str], Any] | None
+
+
+def _boolean(value: str) -> bool:
+    return value == "true"
+
+
+def _integer(value: str) -> int:
+    return int(float(value)) if "." in value or "E" in value else int(value)
+
+
+def _multi(value: str) -> list[str]:
+    return value.split(";")
+
+
+def canonical_datetime(value: str) -> str:
+    """``2024-04-16T19:00:00.000+0000`` or ``...Z`` -> ``2024-04-16T19:00:00.000Z``."""
+    if len(value) == 24 and value.endswith("Z"):
+        return value
+    return format_datetime(parse_datetime(value))
+
+
+def parse_datetime(value: str) -> datetime:
+    """A Salesforce datetime string as an aware UTC datetime."""
+    text = value.replace("Z", "+00:00")
+    if len(text) >= 5 and text[-5] in "+-" and text[-3] != ":":
+        text = f"{text[:-2]}:{text[-2:]}"  # +0000 -> +00:00
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def format_datetime(moment: datetime) -> str:
+    """The stored form of a datetime."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+_CSV_CONVERTERS: dict[str, Converter] = {
+    "boolean": _boolean,
+    "int": _integer,
+    "long": _integer,
+    "double": float,
+    "currency": float,
+    "percent": float,
+    "datetime": canonical_datetime,
+    "multipicklist": _multi,
+}
+
+
+def csv_converters(plan: dict[str, Any], columns: list[str]) -> list[Converter]:
+    """One converter per CSV column; None means "text as is"."""
+    fields = plan["fields"]
+    return [_CSV_CONVERTERS.get(fields.get(col, {}).get("type", "string")) for col in columns]
+
+
+def typed_from_csv(row: list[str], columns: list[str], converters: list[Converter]) -> dict:
+    """A CSV row as a dict of typed values (empty -> None)."""
+    return {
+        col: (None if raw == "" else (conv(raw) if conv else raw))
+        for col, raw, conv in zip(columns, row, converters, strict=True)
+    }
+
+
+def typed_from_rest(record: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """A REST record's values in the stored forms (REST JSON already types most of them)."""
+    fields = plan["fields"]
+    out = {}
+    for name, value in record.items():
+        if name == "attributes":
+            continue
+        kind = fields.get(name, {}).get("type")
+        if value is None or value == "":
+            out[name] = None
+        elif kind == "datetime":
+            out[name] = canonical_datetime(value)
+        elif kind == "multipicklist" and isinstance(value, str):
+            out[name] = value.split(";")
+        elif kind in ("double", "currency", "percent") and isinstance(value, int | float):
+            out[name] = float(value)
+        else:
+            out[name] = value
+    return out
+
+
+def rebuild_compounds(data: dict[str, Any], plan: dict[str, Any]) -> None:
+    """Add each compound field, built from its components (null when all are null)."""
+    for name, compound in plan["compounds"].items():
+        value = {key: data.get(component) for key, component in compound["components"].items()}
+        data[name] = value if any(v is not None for v in value.values()) else None

@@ -1,0 +1,55 @@
+"""Resetting cursors: how a resync starts."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from connections.models import Connection
+from ingestion.models import ObjectCursor, SyncRun
+from ingestion.services.runs import ApplicationError, sync_run_cancel, sync_run_enqueue
+
+
+def cursor_reset(*, connection: Connection, sobjects: list[str] | None = None) -> int:
+    """Forget where ingestion of these objects stands; the next run reloads them in full.
+
+    Ingested records stay: the reload upserts over them. The plan stays too, so the next run
+    can tell which fields appeared or disappeared.
+    """
+    cursors = ObjectCursor.objects.filter(connection=connection)
+    if sobjects:
+        cursors = cursors.filter(sobject__in=sobjects)
+    return cursors.update(
+        watermark=None,
+        initial_load_complete=False,
+        initial_load_completed_at=None,
+        window_start=None,
+        window_end=None,
+        job_id="",
+        job_created_at=None,
+        locator="",
+        pending_windows=[],
+        estimated_total=None,
+        records_ingested=0,
+        last_counts={},
+        last_error="",
+    )
+
+
+@transaction.atomic
+def connection_resync(
+    *, connection: Connection, trigger: str, sobjects: list[str] | None = None, full: bool = False
+) -> SyncRun:
+    """Reset cursors (all, or some objects) and queue a run that reloads them."""
+    unknown = sorted(set(sobjects or ()) - set(connection.enabled_objects))
+    if unknown:
+        raise ApplicationError(f"Not enabled on {connection}: {', '.join(unknown)}.")
+    if connection.sync_runs.filter(status__in=SyncRun.ACTIVE_STATUSES).exists():
+        raise ApplicationError(f"{connection} has a sync in flight; wait for it or cancel it.")
+    for paused in connection.sync_runs.filter(status=SyncRun.Status.PAUSED):
+        sync_run_cancel(run=paused, reason="Replaced by a resync.")
+    whole = full or not sobjects
+    cursor_reset(connection=connection, sobjects=None if whole else sobjects)
+    kind = SyncRun.Kind.FULL_RESYNC if whole else SyncRun.Kind.OBJECT_RESYNC
+    return sync_run_enqueue(
+        connection=connection, kind=kind, trigger=trigger, sobjects=None if whole else sobjects
+    )

@@ -1,0 +1,82 @@
+"""The scheduler's tick: start due syncs, resume paused ones, take over stale ones."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from connections.models import Connection
+from ingestion.engine.config import EngineConfig
+from ingestion.models import SyncRun
+from ingestion.services.runs import ApplicationError, sync_run_enqueue, sync_run_resume
+
+logger = logging.getLogger(__name__)
+
+# A queued run whose task never started (lost by a broker, a crashed cluster) is handed out
+# again after this long; a duplicate delivery is harmless (the lease admits one worker).
+LOST_QUEUED_AFTER = timedelta(minutes=15)
+
+
+def schedule_tick(*, now: datetime | None = None) -> dict[str, int]:
+    """One pass of the scheduler (a django-q2 schedule runs it every minute)."""
+    now = now or timezone.now()
+    return {
+        "taken_over": _take_over_stale(now),
+        "resumed": _resume_due(now),
+        "started": _start_due(now),
+    }
+
+
+def _take_over_stale(now: datetime) -> int:
+    stale = now - timedelta(seconds=EngineConfig.from_settings().stale_run_seconds)
+    runs = SyncRun.objects.filter(
+        Q(status=SyncRun.Status.RUNNING, heartbeat_at__lt=stale)
+        | Q(
+            status=SyncRun.Status.QUEUED,
+            heartbeat_at__isnull=True,
+            created_at__lt=now - LOST_QUEUED_AFTER,
+        )
+        | Q(status=SyncRun.Status.QUEUED, heartbeat_at__lt=now - LOST_QUEUED_AFTER)
+    ).select_related("connection")
+    for run in runs:
+        logger.warning(
+            "run %s looks abandoned (heartbeat %s); resuming it", run.pk, run.heartbeat_at
+        )
+        sync_run_resume(run=run)
+    return len(runs)
+
+
+def _resume_due(now: datetime) -> int:
+    runs = SyncRun.objects.filter(
+        status=SyncRun.Status.PAUSED,
+        resume_at__lte=now,
+        connection__status=Connection.Status.ACTIVE,
+    ).select_related("connection")
+    for run in runs:
+        sync_run_resume(run=run)
+    return len(runs)
+
+
+def _start_due(now: datetime) -> int:
+    busy = SyncRun.objects.filter(
+        status__in=[*SyncRun.ACTIVE_STATUSES, SyncRun.Status.PAUSED]
+    ).values("connection_id")
+    due = (
+        Connection.objects.filter(status=Connection.Status.ACTIVE)
+        .filter(Q(next_sync_at__lte=now) | Q(next_sync_at__isnull=True))
+        .exclude(pk__in=busy)
+    )
+    started = 0
+    for connection in due:
+        kind = (
+            SyncRun.Kind.INCREMENTAL if connection.initial_sync_complete else SyncRun.Kind.INITIAL
+        )
+        try:
+            sync_run_enqueue(connection=connection, kind=kind, trigger=SyncRun.Trigger.SCHEDULE)
+            started += 1
+        except ApplicationError as error:
+            logger.info("not starting a sync of %s: %s", connection, error.message)
+    return started

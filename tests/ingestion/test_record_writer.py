@@ -1,0 +1,79 @@
+"""Writes are idempotent upserts; an older SystemModstamp never overwrites a newer one."""
+
+from django.utils import timezone
+
+from ingestion.engine.records import ParsedRecord, merge_fields, write_records
+from ingestion.models import IngestedRecord
+
+ID = "0035g00000ABCDEAAA"
+
+
+def _write(connection, *records):
+    return write_records(
+        connection_id=connection.pk,
+        sobject="Contact",
+        run_id=None,
+        records=iter(records),
+        now=timezone.now(),
+    )
+
+
+def _rec(stamp: str, name: str, deleted: bool = False) -> ParsedRecord:
+    return ParsedRecord(ID, {"Id": ID, "Name": name}, stamp, deleted)
+
+
+def test_writing_the_same_page_twice_changes_nothing(connection):
+    first = _rec("2026-01-01T10:00:00.000Z", "Ada")
+    _write(connection, first)
+    before = IngestedRecord.objects.get()
+    stats = _write(connection, first)
+    after = IngestedRecord.objects.get()
+    assert IngestedRecord.objects.count() == 1
+    assert (after.data, after.system_modstamp, after.first_seen_at) == (
+        before.data,
+        before.system_modstamp,
+        before.first_seen_at,
+    )
+    assert stats.read == 1
+
+
+def test_an_older_modstamp_never_overwrites_a_newer_one(connection):
+    _write(connection, _rec("2026-01-01T10:00:00.000Z", "Newer"))
+    stats = _write(connection, _rec("2026-01-01T09:00:00.000Z", "Older"))
+    assert IngestedRecord.objects.get().data["Name"] == "Newer"
+    assert stats.written == 0
+
+
+def test_a_newer_modstamp_replaces_the_record(connection):
+    _write(connection, _rec("2026-01-01T09:00:00.000Z", "Old"))
+    _write(connection, _rec("2026-01-01T10:00:00.000Z", "New"))
+    assert IngestedRecord.objects.get().data["Name"] == "New"
+
+
+def test_the_newest_duplicate_within_a_page_wins(connection):
+    _write(
+        connection,
+        _rec("2026-01-01T10:00:00.000Z", "Newest"),
+        _rec("2026-01-01T09:00:00.000Z", "Stale"),
+    )
+    assert IngestedRecord.objects.get().data["Name"] == "Newest"
+
+
+def test_a_delete_keeps_the_record_marked_with_when_it_was_found(connection):
+    _write(connection, _rec("2026-01-01T09:00:00.000Z", "Ada"))
+    _write(connection, _rec("2026-01-01T10:00:00.000Z", "Ada", deleted=True))
+    record = IngestedRecord.objects.get()
+    assert record.is_deleted
+    found = record.deleted_at
+    assert found is not None
+    _write(connection, _rec("2026-01-01T10:00:00.000Z", "Ada", deleted=True))
+    assert IngestedRecord.objects.get().deleted_at == found
+    _write(connection, _rec("2026-01-01T11:00:00.000Z", "Ada"))
+    record = IngestedRecord.objects.get()
+    assert (record.is_deleted, record.deleted_at) == (False, None)
+
+
+def test_merging_fields_sets_only_those_keys(connection):
+    _write(connection, _rec("2026-01-01T09:00:00.000Z", "Ada"))
+    merge_fields(connection_id=connection.pk, sobject="Contact", values={ID: {"Body": "aGk="}})
+    assert IngestedRecord.objects.get().data == {"Id": ID, "Name": "Ada", "Body": "aGk="}
