@@ -183,3 +183,25 @@ class IngestedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sobject} {self.sf_id}"
+
+
+class ReconcileSeenId(models.Model):
+    """An Id a reconciliation saw in Salesforce; the run's rows are dropped when it ends.
+
+    Reconciliation reads every Id of an object (one Bulk job) across several pages and slices,
+    then marks local records it did not see as hard-deleted. Keeping the seen Ids in a narrow
+    table costs far less than touching every wide IngestedRecord row.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    sobject = models.CharField(max_length=80)
+    sf_id = models.CharField(max_length=18)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["run", "sobject", "sf_id"], name="reconcile_seen_lookup_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sobject} {self.sf_id} seen by run {self.run_id}"

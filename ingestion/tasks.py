@@ -11,3 +11,8 @@ def sync_run_execute(run_id: int) -> dict:
 def scheduler_tick() -> dict:
     """Start due syncs, resume paused ones, take over stale ones."""
     return schedule.schedule_tick()
+
+
+def reconcile_due() -> int:
+    """Queue the daily reconciliation (hard deletes, formula fields, new fields) where due."""
+    return schedule.reconcile_due()

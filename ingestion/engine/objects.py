@@ -20,11 +20,12 @@ from connections.salesforce.exceptions import (
     SalesforceQueryError,
     SalesforceUnavailable,
 )
+from ingestion.engine import passes
 from ingestion.engine.context import RunContext
 from ingestion.engine.errors import ObjectFailed
 from ingestion.engine.plan import build_plan, plan_difference, plan_hash
 from ingestion.engine.readers import records_from_csv, records_from_rest
-from ingestion.engine.records import ParsedRecord, merge_fields, write_records
+from ingestion.engine.records import ParsedRecord, WriteStats, merge_fields, write_records
 from ingestion.engine.values import parse_datetime
 from ingestion.engine.windows import Window, count_soql, select_soql, soql_literal, split_evenly
 from ingestion.models import ObjectCursor
@@ -38,9 +39,10 @@ ROWS, BLOBS = "rows", "blobs"
 class ObjectReader:
     """One object's reading within a slice; the cursor row is the truth between slices."""
 
-    def __init__(self, ctx: RunContext, cursor: ObjectCursor) -> None:
+    def __init__(self, ctx: RunContext, cursor: ObjectCursor, *, reconcile: bool = False) -> None:
         self.ctx = ctx
         self.cursor = cursor
+        self.reconcile = reconcile
         self.config = ctx.config
         self.next_action_at = 0.0
         self.poll_interval = self.config.poll_initial_seconds
@@ -65,8 +67,12 @@ class ObjectReader:
         return Window(self.cursor.window_start, self.cursor.window_end)
 
     @property
+    def pass_state(self) -> dict | None:
+        return self.cursor.last_counts.get("pass")
+
+    @property
     def done(self) -> bool:
-        return self.cursor.window_end is None
+        return self.cursor.window_end is None and not self.pass_state
 
     @property
     def phase(self) -> str:
@@ -74,12 +80,19 @@ class ObjectReader:
 
     @property
     def holds_job_slot(self) -> bool:
-        return not self.done and self.cursor.read_mode == BULK and bool(self.cursor.job_id)
+        bulk = self.cursor.read_mode == BULK or self.pass_state
+        return not self.done and bool(bulk) and bool(self.cursor.job_id)
 
     # -- planning -----------------------------------------------------------------------------
     def prepare(self) -> None:
         """Describe, plan the fields, and open this run's window set if none is in progress."""
         self._replan()
+        if self.reconcile:
+            backfill = self.cursor.last_counts.get("backfill_fields", [])
+            self.cursor.last_counts["pass"] = passes.new_pass(passes.RECONCILE, self.plan, backfill)
+            self._clear_job()
+            self.ctx.commit(self.cursor.save)
+            return
         if not self.done:
             self.ctx.commit(self.cursor.save)
             return
@@ -185,7 +198,8 @@ class ObjectReader:
     def ready(self, now: float, free_slots: int) -> bool:
         if self.done or now < self.next_action_at:
             return False
-        if self.cursor.read_mode == BULK and self.phase == ROWS and not self.cursor.job_id:
+        wants_job = self.pass_state or (self.cursor.read_mode == BULK and self.phase == ROWS)
+        if wants_job and not self.cursor.job_id:
             return free_slots > 0
         return True
 
@@ -215,7 +229,14 @@ class ObjectReader:
             self._query_refused(error)
 
     def _dispatch(self) -> None:
-        if self.phase == BLOBS:
+        if self.pass_state:
+            if not self.cursor.job_id:
+                self._create_job()
+            elif not self.job_ready:
+                self._poll_job()
+            else:
+                self._read_pass_page()
+        elif self.phase == BLOBS:
             self._read_blob_page()
         elif self.cursor.read_mode == REST:
             self._read_rest_page()
@@ -228,7 +249,10 @@ class ObjectReader:
 
     # -- Bulk API 2.0 ----------------------------------------------------------------------------
     def _create_job(self) -> None:
-        soql = select_soql(self.sobject, self.plan["bulk_fields"], self.window, self.plan)
+        if self.pass_state:
+            soql = passes.pass_soql(self.sobject, self.pass_state)
+        else:
+            soql = select_soql(self.sobject, self.plan["bulk_fields"], self.window, self.plan)
         job = self.client.bulk_create_query_job(soql, include_deleted=True)
         self.ctx.count_job()
         self.cursor.job_id = job.id
@@ -300,6 +324,10 @@ class ObjectReader:
             self._split(reason)
 
     def _split(self, reason: str) -> None:
+        if self.pass_state:
+            raise ObjectFailed(
+                "job_failed", f"The {self.pass_state['purpose']} job failed: {reason}"
+            )
         window = self.window
         halves = window.split(window.start or self._lowest_stamp(window))
         if halves is None:
@@ -405,6 +433,7 @@ class ObjectReader:
             return
         cursor.watermark = cursor.window_end
         cursor.last_counts.update(phase=ROWS, job_failures=0)
+        backfill = cursor.last_counts.get("backfill_fields")
         cursor.last_error = ""
         if cursor.pending_windows:
             following = Window.from_json(cursor.pending_windows[0])
@@ -415,4 +444,55 @@ class ObjectReader:
             if not cursor.initial_load_complete:
                 cursor.initial_load_complete = True
                 cursor.initial_load_completed_at = timezone.now()
+            elif backfill:
+                cursor.last_counts["pass"] = passes.new_pass(passes.BACKFILL, self.plan, backfill)
+        self._clear_job()
+
+    # -- whole-object passes (reconcile, backfill) ---------------------------------------------
+    def _read_pass_page(self) -> None:
+        try:
+            page = self.client.bulk_result_page(
+                self.cursor.job_id,
+                locator=self.cursor.locator or None,
+                max_records=self.config.page_max_records,
+            )
+        except SalesforceNotFound:
+            self._clear_job()
+            self.ctx.commit(self.cursor.save)
+            return
+        with page:
+            self.ctx.commit(lambda: self._apply_pass_page(page))
+
+    def _apply_pass_page(self, page) -> None:
+        read, changed = passes.apply_pass_page(
+            connection_id=self.ctx.connection.pk,
+            sobject=self.sobject,
+            run_id=self.ctx.run.pk,
+            state=self.pass_state,
+            rows=passes.pass_rows(page.text(), self.plan),
+        )
+        self.ctx.count_write(self.sobject, WriteStats(read=read, written=changed))
+        if page.next_locator:
+            self.cursor.locator = page.next_locator
+        else:
+            self._finish_pass()
+        self.cursor.save()
+
+    def _finish_pass(self) -> None:
+        state, cursor = self.pass_state, self.cursor
+        deleted = passes.finish_pass(
+            connection_id=self.ctx.connection.pk,
+            sobject=self.sobject,
+            run_id=self.ctx.run.pk,
+            state=state,
+        )
+        self.ctx.count_write(self.sobject, WriteStats(deleted=deleted))
+        now = timezone.now()
+        if state["purpose"] == passes.RECONCILE:
+            cursor.last_reconciled_at = now
+            if passes.formula_fields(self.plan):
+                cursor.last_formula_refresh_at = now
+        pending = set(cursor.last_counts.get("backfill_fields", [])) - set(state["fields"])
+        cursor.last_counts["backfill_fields"] = sorted(pending)
+        cursor.last_counts.pop("pass", None)
         self._clear_job()

@@ -16,8 +16,9 @@ from itertools import islice
 from typing import Any
 
 from django.db import connection as db
+from django.db.models import Exists, OuterRef
 
-from ingestion.models import IngestedRecord
+from ingestion.models import IngestedRecord, ReconcileSeenId
 
 
 @dataclass(frozen=True)
@@ -197,13 +198,76 @@ class _PostgresWriter(_OrmWriter):
 
 
 def merge_fields(*, connection_id: int, sobject: str, values: dict[str, dict[str, Any]]) -> int:
-    """Set some keys of stored records' data (base64 bodies, refreshed formulas, backfills)."""
+    """Set some keys of stored records' data (base64 bodies, refreshed formulas, backfills).
+
+    Only records already stored are touched, and on PostgreSQL only those whose values differ,
+    so a daily formula refresh of an unchanged object rewrites nothing.
+    """
+    if not values:
+        return 0
+    if db.vendor == "postgresql":
+        return _merge_pg(connection_id, sobject, values)
     records = IngestedRecord.objects.filter(
         connection_id=connection_id, sobject=sobject, sf_id__in=list(values)
     ).only("id", "sf_id", "data")
     changed = []
     for record in records:
-        record.data = {**record.data, **values[record.sf_id]}
-        changed.append(record)
+        merged = {**record.data, **values[record.sf_id]}
+        if merged != record.data:
+            record.data = merged
+            changed.append(record)
     IngestedRecord.objects.bulk_update(changed, ["data"], batch_size=1000)
     return len(changed)
+
+
+_PATCH = "ingest_patch"
+
+
+def _merge_pg(connection_id: int, sobject: str, values: dict[str, dict[str, Any]]) -> int:
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_PATCH} (sf_id varchar(18), patch jsonb) "
+            "ON COMMIT DELETE ROWS"
+        )
+        cursor.execute(f"TRUNCATE {_PATCH}")
+        with cursor.cursor.copy(f"COPY {_PATCH} (sf_id, patch) FROM STDIN") as copy:
+            for sf_id, patch in values.items():
+                copy.write_row((sf_id, json.dumps(patch)))
+        cursor.execute(
+            f"""UPDATE ingestion_ingestedrecord r SET data = r.data || p.patch
+            FROM {_PATCH} p
+            WHERE r.connection_id = %s AND r.sobject = %s AND r.sf_id = p.sf_id
+              AND NOT (r.data @> p.patch)""",
+            [connection_id, sobject],
+        )
+        return cursor.rowcount
+
+
+def stage_seen_ids(*, run_id: int, sobject: str, ids: list[str]) -> None:
+    """Remember Ids a reconciliation saw (see ReconcileSeenId)."""
+    ReconcileSeenId.objects.bulk_create(
+        [ReconcileSeenId(run_id=run_id, sobject=sobject, sf_id=sf_id) for sf_id in ids],
+        batch_size=5000,
+    )
+
+
+def sweep_unseen(
+    *, connection_id: int, sobject: str, run_id: int, seen_before: datetime, now: datetime
+) -> int:
+    """Mark deleted the stored records a reconciliation did not see; return how many.
+
+    Only records first seen before the reconciliation started are judged: one created since may
+    simply be newer than the Id job's snapshot.
+    """
+    seen = ReconcileSeenId.objects.filter(run_id=run_id, sobject=sobject, sf_id=OuterRef("sf_id"))
+    missing = IngestedRecord.objects.filter(
+        connection_id=connection_id,
+        sobject=sobject,
+        is_deleted=False,
+        first_seen_at__lt=seen_before,
+    ).exclude(Exists(seen))
+    return missing.update(is_deleted=True, deleted_at=now)
+
+
+def drop_seen_ids(*, run_id: int) -> None:
+    ReconcileSeenId.objects.filter(run_id=run_id).delete()

@@ -24,7 +24,7 @@ from connections.salesforce.exceptions import (
 from ingestion.engine.context import RunContext
 from ingestion.engine.errors import ObjectFailed, RunPaused
 from ingestion.engine.objects import ObjectReader
-from ingestion.models import ObjectCursor
+from ingestion.models import ObjectCursor, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,8 @@ class SliceRunner:
             cursor, _ = ObjectCursor.objects.get_or_create(
                 connection=self.ctx.connection, sobject=sobject
             )
-            readers.append(ObjectReader(self.ctx, cursor))
+            reconcile = self.ctx.run.kind == SyncRun.Kind.RECONCILE
+            readers.append(ObjectReader(self.ctx, cursor, reconcile=reconcile))
         return readers
 
     def _stats(self, reader: ObjectReader) -> dict:

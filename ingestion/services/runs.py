@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from connections.models import Connection
+from ingestion.engine.records import drop_seen_ids
 from ingestion.models import SyncRun
 from ingestion.signals import sync_run_finished
 
@@ -98,6 +99,7 @@ def sync_run_finish(*, run: SyncRun, status: str, code: str = "", message: str =
     run.error_code, run.error_message = code, message
     run.lease_token = ""
     run.save(update_fields=["status", "finished_at", "error_code", "error_message", "lease_token"])
+    drop_seen_ids(run_id=run.pk)
     interval = timedelta(minutes=run.connection.sync_interval_minutes)
     Connection.objects.filter(pk=run.connection_id).update(next_sync_at=now + interval)
     transaction.on_commit(lambda: sync_run_finished.send(sender=SyncRun, run=run))
@@ -114,4 +116,5 @@ def sync_run_cancel(*, run: SyncRun, reason: str = "Cancelled by ops.") -> bool:
         error_message=reason,
         lease_token="",
     )
+    drop_seen_ids(run_id=run.pk)
     return bool(updated)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.conf import settings
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from connections.models import Connection
@@ -80,3 +81,38 @@ def _start_due(now: datetime) -> int:
         except ApplicationError as error:
             logger.info("not starting a sync of %s: %s", connection, error.message)
     return started
+
+
+def reconcile_due(*, now: datetime | None = None) -> int:
+    """Queue a reconciliation for idle connections not reconciled in ``RECONCILE_HOURS``.
+
+    One Bulk job of Id plus formula fields per object finds hard deletes and refreshes
+    formulas together, and picks up fields that appeared (see ingestion.engine.passes).
+    """
+    now = now or timezone.now()
+    hours = settings.INGESTION.get("RECONCILE_HOURS", 24)
+    since = now - timedelta(hours=hours)
+    busy = SyncRun.objects.filter(
+        status__in=[*SyncRun.ACTIVE_STATUSES, SyncRun.Status.PAUSED]
+    ).values("connection_id")
+    candidates = (
+        Connection.objects.filter(
+            status=Connection.Status.ACTIVE, initial_sync_completed_at__isnull=False
+        )
+        .exclude(pk__in=busy)
+        .annotate(
+            oldest=Min("cursors__last_reconciled_at"),
+            never=Count("cursors", filter=Q(cursors__last_reconciled_at__isnull=True)),
+        )
+        .filter(Q(oldest__lt=since) | Q(never__gt=0))
+    )
+    queued = 0
+    for connection in candidates:
+        try:
+            sync_run_enqueue(
+                connection=connection, kind=SyncRun.Kind.RECONCILE, trigger=SyncRun.Trigger.SCHEDULE
+            )
+            queued += 1
+        except ApplicationError as error:
+            logger.info("not reconciling %s: %s", connection, error.message)
+    return queued

@@ -9,6 +9,8 @@ from django_q.models import Schedule
 # the rows are upserted here instead.
 SCHEDULES = {
     "primer_sf: scheduler tick": ("ingestion.tasks.scheduler_tick", Schedule.MINUTES, 1),
+    # Hourly check; each connection is reconciled once per INGESTION["RECONCILE_HOURS"].
+    "primer_sf: reconcile": ("ingestion.tasks.reconcile_due", Schedule.MINUTES, 60),
 }
 
 
