@@ -51,9 +51,8 @@ def _item(key: str, label: str, status: str, detail: str = "", fix: str = "", re
     return item
 
 
-def _problem_item(key: str, label: str, status: str, problem: Problem, blocking: bool = True):
-    reason = problem.reason if blocking else ""
-    return _item(key, label, status, problem.cause, problem.fix, reason)
+def _problem_item(key: str, label: str, status: str, problem: Problem) -> dict:
+    return _item(key, label, status, problem.cause, problem.fix, problem.reason)
 
 
 class Preflight:
@@ -117,6 +116,12 @@ class Preflight:
                 _item("view_setup", "View Setup and Configuration", SKIP, _NOT_CHECKED)
             )
             return False
+        except (SalesforceQueryError, SalesforceNotFound) as error:
+            # UserPermissionAccess unavailable: the object checks below still tell a lot.
+            detail = f"Could not read the user's permissions: {error.message}"
+            for key, label, _field, _reason in _PERMISSIONS:
+                self.items.append(_item(key, label, WARN, detail, "Check the profile by hand."))
+            return True
         for key, label, field, reason in _PERMISSIONS:
             if perms.get(field):
                 detail = f"{self.username or 'The connected user'} has “{label}”."

@@ -6,6 +6,7 @@ from connections.models import Connection
 from connections.salesforce.exceptions import (
     SalesforceAuthError,
     SalesforcePermissionError,
+    SalesforceQueryError,
     SalesforceUnavailable,
 )
 from connections.services import connection_run_preflight
@@ -147,3 +148,12 @@ def test_a_refused_limits_call_is_a_warning_not_a_lost_checklist(connection, fak
     assert items["object:Lead"]["status"] == "pass"
     connection.refresh_from_db()
     assert connection.status == Connection.Status.ACTIVE
+
+
+def test_unreadable_permissions_are_warnings_and_the_rest_is_checked(connection, fake):
+    fake.fail["user_permissions"] = SalesforceQueryError(
+        "sObject type 'UserPermissionAccess' is not supported.", error_code="INVALID_TYPE"
+    )
+    items = _items(connection_run_preflight(connection=connection))
+    assert items["api_enabled"]["status"] == items["view_setup"]["status"] == "warn"
+    assert items["object:Lead"]["status"] == "pass"
