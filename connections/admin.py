@@ -1,12 +1,21 @@
 """Ops UI for workspaces and connections. Tokens are never shown, listed or editable."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
 from connections.models import ApiUsage, Connection, Membership, Workspace
+from connections.services import (
+    connection_pause,
+    connection_resume,
+    connection_run_preflight,
+    connection_sync_now,
+)
+from ingestion.models import SyncRun
+from ingestion.services.runs import ApplicationError
 
 
 class MembershipInline(admin.TabularInline):
@@ -48,16 +57,18 @@ class ConnectionAdmin(admin.ModelAdmin):
         "workspace",
         "environment",
         "status",
+        "status_reason",
         "org_id",
         "sf_username",
         "initial_ingestion",
         "next_sync_at",
     ]
-    list_filter = ["status", "environment"]
+    list_filter = ["status", "status_reason", "environment"]
     list_select_related = ["workspace"]
+    actions = ["run_preflight", "sync_now", "full_resync", "pause", "resume"]
     search_fields = ["label", "org_id", "sf_username", "workspace__name"]
     raw_id_fields = ["workspace"]
-    exclude = ["access_token", "refresh_token"]
+    exclude = ["access_token", "refresh_token", "preflight"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = [
         "instance_url",
@@ -66,10 +77,13 @@ class ConnectionAdmin(admin.ModelAdmin):
         "sf_username",
         "token_issued_at",
         "scopes",
+        "status_reason",
+        "status_message",
+        "status_fix",
         "status_changed_at",
         "initial_sync_started_at",
         "initial_sync_completed_at",
-        "preflight",
+        "checklist",
         "preflight_checked_at",
         "org_api_used",
         "org_api_max",
@@ -82,6 +96,47 @@ class ConnectionAdmin(admin.ModelAdmin):
     @admin.display(description="Initial ingestion", boolean=True)
     def initial_ingestion(self, obj: Connection) -> bool:
         return obj.initial_sync_complete
+
+    @admin.display(description="Permission checks")
+    def checklist(self, obj: Connection) -> str:
+        items = (obj.preflight or {}).get("items", [])
+        return render_to_string("connections/_checklist.html", {"checklist": items})
+
+    @admin.action(description="Run the permission checks (preflight)")
+    def run_preflight(self, request, queryset) -> None:
+        for connection in queryset:
+            result = connection_run_preflight(connection=connection)["result"]
+            level = messages.SUCCESS if result == "pass" else messages.WARNING
+            self.message_user(request, f"{connection}: checks {result}.", level)
+
+    @admin.action(description="Sync now (incremental)")
+    def sync_now(self, request, queryset) -> None:
+        self._enqueue(request, queryset, SyncRun.Kind.INCREMENTAL)
+
+    @admin.action(description="Full resync (re-read everything)")
+    def full_resync(self, request, queryset) -> None:
+        self._enqueue(request, queryset, SyncRun.Kind.FULL_RESYNC)
+
+    def _enqueue(self, request, queryset, kind: str) -> None:
+        for connection in queryset:
+            try:
+                run = connection_sync_now(
+                    connection=connection, kind=kind, trigger=SyncRun.Trigger.ADMIN
+                )
+            except ApplicationError as refused:
+                self.message_user(request, refused.message, messages.WARNING)
+            else:
+                self.message_user(request, f"{connection}: {run.get_kind_display()} queued.")
+
+    @admin.action(description="Pause syncing")
+    def pause(self, request, queryset) -> None:
+        done = [c for c in queryset if connection_pause(connection=c)]
+        self.message_user(request, f"Paused {len(done)} of {len(queryset)} (only active ones).")
+
+    @admin.action(description="Resume syncing")
+    def resume(self, request, queryset) -> None:
+        done = [c for c in queryset if connection_resume(connection=c)]
+        self.message_user(request, f"Resumed {len(done)} of {len(queryset)} (only paused ones).")
 
     @admin.display(description="Related")
     def related_links(self, obj: Connection) -> str:

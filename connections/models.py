@@ -90,7 +90,8 @@ class Connection(models.Model):
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     status_reason = models.CharField(max_length=64, blank=True)
-    status_message = models.TextField(blank=True)
+    status_message = models.TextField(blank=True, help_text="The cause, in plain words.")
+    status_fix = models.TextField(blank=True, help_text="What the customer should do about it.")
     status_changed_at = models.DateTimeField(null=True, blank=True)
 
     api_budget_percent = models.PositiveSmallIntegerField(

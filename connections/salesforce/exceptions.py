@@ -44,7 +44,9 @@ class SalesforceAuthError(SalesforceError):
     reconnecting fixes it.
 
     ``reason`` is one of: ``token_revoked``, ``inactive_user``, ``high_assurance``,
-    ``app_blocked``, ``invalid_client``, ``session_invalid``, ``authentication_failure``.
+    ``app_blocked``, ``invalid_client``, ``session_invalid``, ``authentication_failure``,
+    ``ip_restricted``, ``not_approved`` (the app needs admin pre-approval), ``expired_code``
+    (the authorization code was already used or is too old: start connecting again).
     """
 
     def __init__(self, message: str, *, reason: str = "session_invalid", **kwargs) -> None:
@@ -54,7 +56,15 @@ class SalesforceAuthError(SalesforceError):
 
 class SalesforcePermissionError(SalesforceError):
     """The user may not do this: API not enabled for the user (``API_CURRENTLY_DISABLED``) or
-    org (``API_DISABLED_FOR_ORG``), insufficient access, or a missing permission."""
+    org (``API_DISABLED_FOR_ORG``), insufficient access, or a missing permission.
+
+    ``reason`` is one of: ``api_disabled`` (the user lacks "API Enabled"), ``org_api_disabled``
+    (the org's edition has no API access), ``insufficient_access``.
+    """
+
+    def __init__(self, message: str, *, reason: str = "insufficient_access", **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.reason = reason
 
 
 class SalesforceNotFound(SalesforceError):
@@ -90,6 +100,12 @@ class SalesforceUnavailable(SalesforceError):
     concurrent-long-request variant of ``REQUEST_LIMIT_EXCEEDED``."""
 
     permanent = False
+
+
+class SalesforceInstanceNotAllowed(SalesforceError):
+    """Salesforce (or a stored row) named an instance or identity host that is not in
+    ``SALESFORCE_ALLOWED_INSTANCE_HOSTS``, or one reached over plain http. Raised before any
+    token is sent there."""
 
 
 class SalesforceBulkJobFailed(SalesforceError):

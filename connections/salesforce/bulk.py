@@ -1,0 +1,152 @@
+"""Bulk API 2.0 query jobs: create, poll, stream result pages, abort, delete.
+
+Mixed into ``SalesforceClient``, so every call goes through its ``_request``. Result pages are
+streamed off the socket (gzip requested and undone on the fly), never held whole in memory, and
+a connection cut mid-page surfaces as ``SalesforceUnavailable`` so the caller re-reads the page
+from the same locator.
+
+Reference: https://developer.salesforce.com/docs/platform/api-asynch/guide/query-create-job.md
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import urllib3.exceptions
+
+from connections.salesforce.exceptions import SalesforceUnavailable
+from connections.salesforce.types import BulkJob, ResultPage
+
+if TYPE_CHECKING:
+    import requests
+
+_READ_ERRORS = (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
+
+
+def bulk_job_from_json(data: dict[str, Any]) -> BulkJob:
+    """A ``BulkJob`` from a job-info body (``apiVersion`` is a JSON number such as 57.0)."""
+    version = data.get("apiVersion", "")
+    return BulkJob(
+        id=data["id"],
+        state=data.get("state", ""),
+        operation=data.get("operation", ""),
+        object=data.get("object", ""),
+        api_version=f"{float(version):.1f}" if version != "" else "",
+        created_date=data.get("createdDate", ""),
+        number_records_processed=int(data.get("numberRecordsProcessed") or 0),
+        retries=int(data.get("retries") or 0),
+        total_processing_time_ms=int(data.get("totalProcessingTime") or 0),
+        error_message=data.get("errorMessage") or "",
+        raw=data,
+    )
+
+
+class _GuardedRaw(io.RawIOBase):
+    """The decoded body of a streamed response; a broken connection becomes
+    ``SalesforceUnavailable`` instead of a urllib3/http.client/socket error."""
+
+    def __init__(self, response: requests.Response, path: str) -> None:
+        self._raw = response.raw
+        self._path = path
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        try:
+            data = self._raw.read(len(buffer), decode_content=True)
+        except _READ_ERRORS as exc:
+            raise SalesforceUnavailable(
+                "The download of a Bulk result page was cut off; read the page again.",
+                error_code="DOWNLOAD_INTERRUPTED",
+                url=self._path,
+            ) from exc
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def result_page(response: requests.Response, *, locator: str | None, path: str) -> ResultPage:
+    """Wrap a streamed results response as a ``ResultPage`` (``Sforce-Locator: null`` = last)."""
+    next_locator = response.headers.get("Sforce-Locator") or None
+    if next_locator == "null":
+        next_locator = None
+    count = response.headers.get("Sforce-NumberOfRecords")
+    buffered = io.BufferedReader(_GuardedRaw(response, path), buffer_size=256 * 1024)
+    text = io.TextIOWrapper(buffered, encoding="utf-8", newline="")
+    return ResultPage(
+        locator=locator,
+        next_locator=next_locator,
+        number_of_records=int(count) if count and count.isdigit() else None,
+        text=text,
+        close=response.close,
+    )
+
+
+class BulkQueryMixin:
+    """Bulk API 2.0 query-job methods; the host class supplies ``_request`` and ``base``."""
+
+    def _job_path(self, job_id: str) -> str:
+        return f"{self.base}/jobs/query/{quote(job_id, safe='')}"
+
+    def bulk_create_query_job(self, soql: str, *, include_deleted: bool = True) -> BulkJob:
+        """Start a query job (``queryAll`` when ``include_deleted``: deleted rows come too).
+
+        Reference: https://developer.salesforce.com/docs/platform/api-asynch/guide/query-create-job.md
+        """
+        body = {
+            "operation": "queryAll" if include_deleted else "query",
+            "query": soql,
+            "contentType": "CSV",
+            "columnDelimiter": "COMMA",
+            "lineEnding": "LF",
+        }
+        path = f"{self.base}/jobs/query"
+        response = self._request("POST", path, kind="bulk_create", json=body)
+        return bulk_job_from_json(response.json())
+
+    def bulk_get_job(self, job_id: str) -> BulkJob:
+        """A job's state; ``Failed`` jobs come back as a normal ``BulkJob`` with the message.
+
+        Reference: https://developer.salesforce.com/docs/platform/api-asynch/guide/query-get-one-job.md
+        """
+        response = self._request("GET", self._job_path(job_id), kind="bulk_poll")
+        return bulk_job_from_json(response.json())
+
+    def bulk_result_page(
+        self, job_id: str, *, locator: str | None = None, max_records: int | None = None
+    ) -> ResultPage:
+        """One page of a completed job's CSV, streamed; use it as a context manager.
+
+        Reference: https://developer.salesforce.com/docs/platform/api-asynch/guide/query-get-job-results.md
+        """
+        params: dict[str, Any] = {}
+        if locator:
+            params["locator"] = locator
+        if max_records:
+            params["maxRecords"] = max_records
+        path = f"{self._job_path(job_id)}/results"
+        headers = {"Accept": "text/csv", "Accept-Encoding": "gzip"}
+        response = self._request(
+            "GET", path, kind="bulk_results", params=params, headers=headers, stream=True
+        )
+        return result_page(response, locator=locator, path=path)
+
+    def bulk_abort_job(self, job_id: str) -> BulkJob:
+        """Abort a job that is still queued or running.
+
+        Reference: https://developer.salesforce.com/docs/platform/api-asynch/guide/query-abort-job.md
+        """
+        response = self._request(
+            "PATCH", self._job_path(job_id), kind="bulk_abort", json={"state": "Aborted"}
+        )
+        return bulk_job_from_json(response.json())
+
+    def bulk_delete_job(self, job_id: str) -> None:
+        """Delete a finished, failed or aborted job and its results (the job, never records).
+
+        Reference: https://developer.salesforce.com/docs/platform/api-asynch/guide/query-delete-job.md
+        """
+        self._request("DELETE", self._job_path(job_id), kind="bulk_delete").close()

@@ -1,0 +1,142 @@
+"""Building a Salesforce client for a connection, and refreshing its tokens.
+
+Ingestion never builds a client itself: it asks ``salesforce_client_for``, so a sync can be
+tested with a fake client, and every client gets the same refresh, recorder and budget guard.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from connections.models import Connection
+from connections.salesforce import oauth
+from connections.salesforce.client import SalesforceClient
+from connections.salesforce.exceptions import SalesforceAuthError
+from connections.salesforce.hosts import my_domain_login_url, url_check
+from connections.salesforce.types import TokenSet, UsageRecorder
+from connections.services.health import connection_mark_auth_failure
+from connections.services.usage import ApiBudget
+
+logger = logging.getLogger(__name__)
+
+
+def client_options() -> dict:
+    """Settings every client shares (API version, timeout, retries, trusted hosts)."""
+    return {
+        "api_version": settings.SALESFORCE_API_VERSION,
+        "timeout": float(settings.SALESFORCE_REQUEST_TIMEOUT),
+        "retry_attempts": getattr(settings, "SALESFORCE_RETRY_ATTEMPTS", 5),
+        "retry_max_wait": getattr(settings, "SALESFORCE_RETRY_MAX_WAIT", 30.0),
+        "allowed_hosts": settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS,
+    }
+
+
+def trusted_login_url(login_url: str) -> str:
+    """A stored login host, if tokens and the client secret may go there: one of the configured
+    login URLs, a My Domain, or an allowed instance host. Else ``SalesforceInstanceNotAllowed``
+    (the row's ``login_host`` is editable in the admin, so it is checked on every use)."""
+    configured = {
+        settings.SALESFORCE_LOGIN_URL.rstrip("/"),
+        settings.SALESFORCE_SANDBOX_LOGIN_URL.rstrip("/"),
+    }
+    if login_url.rstrip("/") in configured:
+        return login_url.rstrip("/")
+    try:
+        return my_domain_login_url(login_url)
+    except ValueError:
+        return url_check(login_url, settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS).rstrip("/")
+
+
+def salesforce_client_for(
+    connection: Connection, *, recorder: UsageRecorder | None = None
+) -> SalesforceClient:
+    """A client for ``connection``: it refreshes tokens through ``connection_refresh_tokens``,
+    records every call in ``ApiUsage`` and the org usage on the connection (then calls
+    ``recorder``), and refuses calls past the API budget. Raises ``SalesforceAuthError`` when
+    the connection holds no tokens, ``SalesforceInstanceNotAllowed`` for an untrusted host."""
+    if not (connection.access_token or connection.refresh_token):
+        raise SalesforceAuthError(
+            "This connection holds no Salesforce authorization; reconnect it.",
+            reason="session_invalid",
+        )
+    budget = ApiBudget(connection, then=recorder)
+    return SalesforceClient(
+        instance_url=connection.instance_url,
+        access_token=connection.access_token,
+        refresh=lambda: connection_refresh_tokens(connection=connection),
+        recorder=budget.record,
+        budget_check=budget.check,
+        **client_options(),
+    )
+
+
+def connection_store_tokens(*, connection: Connection, tokens: TokenSet) -> None:
+    """Put a token response on the (unsaved) row: the access token, and the refresh token only
+    when one came back (first grant or rotation)."""
+    connection.access_token = tokens.access_token
+    if tokens.refresh_token:
+        connection.refresh_token = tokens.refresh_token
+    connection.instance_url = tokens.instance_url
+    if tokens.scope:
+        connection.scopes = tokens.scope
+    issued = tokens.issued_at_ms
+    connection.token_issued_at = (
+        datetime.fromtimestamp(issued / 1000, tz=UTC) if issued else timezone.now()
+    )
+
+
+def connection_refresh_tokens(*, connection: Connection) -> str:
+    """Refresh the access token under a row lock and return it.
+
+    The new access token and a rotated refresh token are saved in one transaction, so two
+    workers never both spend a rotating refresh token. If another worker refreshed while this
+    one waited for the lock, its token is used instead of refreshing again. On ``invalid_grant``
+    the connection becomes ``needs_reauth`` and ``SalesforceAuthError`` is raised.
+    """
+    try:
+        with transaction.atomic():
+            locked = Connection.objects.select_for_update().get(pk=connection.pk)
+            if locked.access_token and locked.access_token != connection.access_token:
+                logger.info("Connection %s: token already refreshed elsewhere", connection.pk)
+            else:
+                _refresh_locked(locked)
+    except SalesforceAuthError as error:
+        connection_mark_auth_failure(connection=connection, error=error)
+        raise
+    for name in ("access_token", "refresh_token", "instance_url", "token_issued_at", "scopes"):
+        setattr(connection, name, getattr(locked, name))
+    return connection.access_token
+
+
+def _refresh_locked(locked: Connection) -> None:
+    if not locked.refresh_token:
+        raise SalesforceAuthError("No refresh token is stored.", reason="token_revoked")
+    tokens = oauth.token_refresh(
+        login_url=trusted_login_url(locked.login_host),
+        client_id=settings.SALESFORCE_CLIENT_ID,
+        client_secret=settings.SALESFORCE_CLIENT_SECRET,
+        refresh_token=locked.refresh_token,
+        timeout=float(settings.SALESFORCE_REQUEST_TIMEOUT),
+        allowed_hosts=settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS,
+    )
+    connection_store_tokens(connection=locked, tokens=tokens)
+    locked.save(
+        update_fields=[
+            "access_token",
+            "refresh_token",
+            "instance_url",
+            "scopes",
+            "token_issued_at",
+            "updated_at",
+        ]
+    )
+    logger.info(
+        "Connection %s: access token refreshed%s",
+        locked.pk,
+        " (refresh token rotated)" if tokens.refresh_token else "",
+    )

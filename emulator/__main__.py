@@ -1,0 +1,99 @@
+"""python -m emulator --host 127.0.0.1 --port 8765 --profile demo"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import time
+
+from emulator.data.profiles import PROFILES
+from emulator.faults import FaultError
+from emulator.org import Org
+from emulator.server import EmulatorServer
+from emulator.users import PASSWORD, USERS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m emulator", description="A local Salesforce org.")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--profile", default="demo", choices=sorted(PROFILES))
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--api-daily-limit", type=int, default=100_000)
+    p.add_argument("--client-id", default="emulator-client-id")
+    p.add_argument("--client-secret", default="emulator-client-secret")
+    p.add_argument(
+        "--processing-rate",
+        type=float,
+        default=None,
+        help="Bulk records processed per emulated second (default: jobs complete at once)",
+    )
+    p.add_argument(
+        "--faults", default="", help="fault SPEC, e.g. 'http_500:rate=0.01;latency:ms=50'"
+    )
+    p.add_argument("--sandbox", action="store_true", help="behave as a sandbox org")
+    p.add_argument("--session-timeout", type=int, default=7200, help="seconds (default 7200)")
+    p.add_argument("--rotate-refresh-tokens", action="store_true")
+    p.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        help="allowed OAuth callback (repeatable); default: any http(s) URL on a loopback host",
+    )
+    p.add_argument("--threads", type=int, default=8)
+    return p
+
+
+def banner(org: Org, server: EmulatorServer, started: float) -> str:
+    lines = [
+        f"Salesforce org emulator ready in {time.monotonic() - started:.2f}s",
+        f"  base URL (login host and instance_url): {server.base_url}",
+        f"  profile: {org.profile}  seed: {org.seed}  sandbox: {org.sandbox}",
+        f"  connected app: client_id={org.auth.config.client_id} "
+        f"client_secret={org.auth.config.client_secret}",
+        f"  users (password '{PASSWORD}'):",
+    ]
+    lines += [f"    {u.username:28} {u.situation}" for u in USERS]
+    lines.append("  control API: " + server.base_url + "/__emulator__/")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    started = time.monotonic()
+    org = Org.from_profile(
+        args.profile,
+        seed=args.seed,
+        api_daily_limit=args.api_daily_limit,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        processing_rate=args.processing_rate,
+        sandbox=args.sandbox,
+        session_timeout=args.session_timeout,
+        rotate_refresh_tokens=args.rotate_refresh_tokens,
+        redirect_uris=tuple(args.redirect_uri),
+    )
+    if args.faults:
+        try:
+            org.faults.set_spec(args.faults)
+        except FaultError as err:
+            print(f"--faults: {err}", file=sys.stderr)
+            return 2
+    server = EmulatorServer(org, host=args.host, port=args.port, threads=args.threads)
+    server._create()
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    print(banner(org, server, started), flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    print("emulator stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""Per-object generators and the time model that makes SystemModstamp windows cheap.
+
+Time model: CreatedDate is monotonic in the record index (spread evenly over the object's span,
+with jitter smaller than one step), and SystemModstamp is CreatedDate plus a bounded delta for
+80% of records (45% never modified, 35% modified within 30 days) while 20% were "touched later",
+anywhere up to the data end. A SystemModstamp window [lo, hi) therefore maps to an index range
+(records created in [lo - 30 days, hi)) plus the touched-later records in the window, found in a
+compact sorted array built once per object. Only those candidates are generated and checked.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+
+from emulator.data.chunk import Chunk, RandomTables
+from emulator.data.columns import Column, Func, Pool, quote
+from emulator.ids import IdCodec
+
+DAY = 86400
+MOD_DELTA = 30 * DAY
+SAME_PCT = 45  # never modified after creation
+LATE_PCT = 20  # modified any time up to the data end
+
+
+class OrgData:
+    """What generators share: seed, record counts, data time range, Ids, other generators."""
+
+    def __init__(self, seed: int, counts: dict[str, int], data_end: int, sandbox: bool):
+        self.seed = seed
+        self.counts = counts
+        self.data_end = data_end
+        self.data_start = data_end - 6 * 365 * DAY
+        self.sandbox = sandbox
+        self.tables = RandomTables(seed)
+        self.codecs: dict[str, IdCodec] = {}
+        self.gens: dict[str, ObjectGen] = {}
+
+    def codec(self, prefix: str) -> IdCodec:
+        codec = self.codecs.get(prefix)
+        if codec is None:
+            codec = self.codecs[prefix] = IdCodec(prefix)
+        return codec
+
+
+class TimeModel:
+    """CreatedDate and SystemModstamp of generated records, and index ranges for windows."""
+
+    def __init__(self, gen: ObjectGen, start: int, end: int):
+        self.gen = gen
+        self.start = start
+        self.end = end
+        self.count = max(gen.count, 1)
+        self.span = max(end - start, 1)
+        self.step = max(self.span // self.count, 1)
+        self._late: tuple[array, array] | None = None
+
+    def created(self, ch: Chunk) -> list[int]:
+        start, span, count = self.start, self.span, self.count
+        jitter = ch.r("created", self.step)
+        return [start + (i * span) // count + j for i, j in zip(ch.idxs, jitter, strict=True)]
+
+    def modstamp(self, ch: Chunk) -> list[int]:
+        created = ch.typed("CreatedDate")
+        kind = ch.r("mod_kind", 100)
+        frac = ch.r("mod_frac", 65536)
+        end = self.end
+        same, late = SAME_PCT, 100 - LATE_PCT
+        out = []
+        append = out.append
+        for c, k, f in zip(created, kind, frac, strict=True):
+            if k < same or c >= end:
+                append(c)
+            elif k >= late:
+                append(c + (((end - c) * f) >> 16))
+            else:
+                append(min(c + ((MOD_DELTA * f) >> 16), end))
+        return out
+
+    def created_at(self, index: int) -> int:
+        return self.created(Chunk(self.gen, [index]))[0]
+
+    def first_index_created_at_or_after(self, epoch: int) -> int:
+        """Smallest generated index whose CreatedDate >= epoch (count when none)."""
+        return bisect_left(range(self.gen.count), epoch, key=self.created_at)
+
+    def late_records(self) -> tuple[array, array]:
+        """(sorted SystemModstamps, matching indexes) of the touched-later records."""
+        if self._late is None:
+            pairs = []
+            late = 100 - LATE_PCT
+            for lo in range(0, self.gen.count, 50000):
+                ch = Chunk(self.gen, range(lo, min(lo + 50000, self.gen.count)))
+                kinds = ch.r("mod_kind", 100)
+                mods = ch.typed("SystemModstamp")
+                pairs.extend(
+                    (m, i) for i, k, m in zip(ch.idxs, kinds, mods, strict=True) if k >= late
+                )
+            pairs.sort()
+            self._late = (array("q", [m for m, _ in pairs]), array("l", [i for _, i in pairs]))
+        return self._late
+
+    def modstamp_candidates(self, lo: int | None, hi: int | None) -> list[int] | range:
+        """Generated indexes that may have SystemModstamp in [lo, hi) (a superset)."""
+        count = self.gen.count
+        i_lo = 0 if lo is None else self.first_index_created_at_or_after(lo - MOD_DELTA)
+        i_hi = count if hi is None else self.first_index_created_at_or_after(hi)
+        if lo is None:
+            return range(0, i_hi)
+        mods, idxs = self.late_records()
+        a = bisect_left(mods, lo)
+        b = len(mods) if hi is None else bisect_left(mods, hi)
+        extra = [i for i in idxs[a:b] if i < i_lo or i >= i_hi]
+        if not extra:
+            return range(i_lo, i_hi)
+        return sorted([*range(i_lo, i_hi), *extra])
+
+    def created_candidates(self, lo: int | None, hi: int | None) -> range:
+        i_lo = 0 if lo is None else self.first_index_created_at_or_after(lo)
+        i_hi = self.gen.count if hi is None else self.first_index_created_at_or_after(hi)
+        return range(i_lo, max(i_lo, i_hi))
+
+
+class IdColumn(Column):
+    ftype = "id"
+
+    def __init__(self, codec: IdCodec):
+        self.codec = codec
+
+    def typed(self, ch: Chunk) -> list:
+        return self.codec.encode_many(ch.idxs)
+
+    def csv(self, ch: Chunk) -> list:
+        return ['"' + s + '"' for s in ch.typed("Id")]
+
+
+class RefColumn(Column):
+    """A reference column from a function giving the parent index (or None) per record."""
+
+    ftype = "reference"
+
+    def __init__(self, codec: IdCodec, parent_index):
+        self.codec = codec
+        self.parent_index = parent_index
+
+    def typed(self, ch: Chunk) -> list:
+        return self.codec.encode_many(self.parent_index(ch))
+
+    def csv(self, ch: Chunk) -> list:
+        return ['""' if s is None else '"' + s + '"' for s in self.typed(ch)]
+
+
+class FixedRows(Column):
+    """Overrides some records' values (the emulated users, the organization)."""
+
+    def __init__(self, inner: Column, name: str, rows: dict[int, dict]):
+        self.inner = inner
+        self.ftype = inner.ftype
+        self.name = name
+        self.rows = rows
+
+    def _patch(self, ch: Chunk, values: list, fmt) -> list:
+        values = list(values)
+        rows = self.rows
+        for pos, i in enumerate(ch.idxs):
+            row = rows.get(i)
+            if row is not None and self.name in row:
+                values[pos] = fmt(row[self.name])
+        return values
+
+    def typed(self, ch: Chunk) -> list:
+        return self._patch(ch, self.inner.typed(ch), lambda v: v)
+
+    def csv(self, ch: Chunk) -> list:
+        from emulator.data.columns import csv_cell
+
+        return self._patch(ch, self.inner.csv(ch), lambda v: csv_cell(self.ftype, v))
+
+
+class ObjectGen:
+    """Generates the records of one sObject from their indexes."""
+
+    def __init__(self, data: OrgData, name: str, prefix: str, count: int, span: tuple[int, int]):
+        self.data = data
+        self.name = name
+        self.count = count
+        self.tables = data.tables
+        self.codec = data.codec(prefix)
+        self.time = TimeModel(self, *span)
+        self.columns: dict[str, Column] = {}
+        self.fixed: dict[int, dict] = {}
+        self.add("Id", IdColumn(self.codec))
+        self.add("CreatedDate", Func("datetime", self.time.created))
+        self.add("SystemModstamp", Func("datetime", self.time.modstamp))
+        self.add("LastModifiedDate", Func("datetime", lambda ch: ch.typed("SystemModstamp")))
+        data.gens[name] = self
+
+    def add(self, name: str, column: Column) -> None:
+        self.columns[name] = column
+
+    def column(self, name: str) -> Column:
+        col = self.columns[name]
+        if self.fixed:
+            return FixedRows(col, name, self.fixed)
+        return col
+
+    def chunk(self, idxs) -> Chunk:
+        return Chunk(self, idxs)
+
+    def typed_columns(self, idxs, names) -> dict[str, list]:
+        ch = Chunk(self, idxs)
+        return {n: ch.typed(n) for n in names}
+
+    def parent_proportional(self, ch: Chunk, parent: str, spread: int, null_pct: int = 0) -> list:
+        """Parent index close to (and not after) the proportional position: the parent was
+        created before the child, and neighbouring children share parents."""
+        n_parent = self.data.counts.get(parent, 0)
+        if n_parent == 0:
+            return [None] * ch.n
+        ratio_num, ratio_den = n_parent, max(self.count, 1)
+        back = ch.r(f"parent:{parent}", spread)
+        nulls = ch.r(f"parent-null:{parent}", 100)
+        top = n_parent - 1
+        return [
+            None if z < null_pct else max(0, min(top, (i * ratio_num) // ratio_den) - b)
+            for i, b, z in zip(ch.idxs, back, nulls, strict=True)
+        ]
+
+
+def user_ref_pool(data: OrgData, key: str, weights: dict[str, int]) -> Pool:
+    """A reference column drawing from user Ids: 'integration', 'admin' and 'reps' weights."""
+    from emulator.users import ADMIN_INDEX, FIRST_REP_INDEX, INTEGRATION_INDEX
+
+    codec = data.codec("005")
+    n_users = data.counts.get("User", FIRST_REP_INDEX + 1)
+    reps = [codec.encode(i) for i in range(FIRST_REP_INDEX, max(n_users, FIRST_REP_INDEX + 1))]
+    pool: list[str] = []
+    pool += [codec.encode(INTEGRATION_INDEX)] * weights.get("integration", 0) * len(reps)
+    pool += [codec.encode(ADMIN_INDEX)] * weights.get("admin", 0) * len(reps)
+    pool += reps * weights.get("reps", 0)
+    return Pool("reference", key, pool)
+
+
+def quoted(values) -> list[str]:
+    return ['""' if v is None else quote(v) for v in values]

@@ -1,0 +1,293 @@
+"""Runs compiled queries over the object stores: candidates, filtering, ordering, rendering.
+
+Rows are always produced "as of" a sequence number, so a result computed once (a Bulk job's
+matching indexes, a REST query cursor) can be rendered page by page later and still show the
+data as it was.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+from emulator.clock import FORMATS
+from emulator.data.columns import csv_cells
+from emulator.data.store import ObjectStore
+from emulator.soql.plan import Column, Plan
+
+CHUNK = 4096
+ADDRESS_KEYS = (
+    ("City", "city"),
+    ("Country", "country"),
+    ("GeocodeAccuracy", "geocodeAccuracy"),
+    ("Latitude", "latitude"),
+    ("Longitude", "longitude"),
+    ("PostalCode", "postalCode"),
+    ("State", "state"),
+    ("Street", "street"),
+)
+
+
+class Engine:
+    """Query execution over a set of object stores."""
+
+    def __init__(self, stores: dict[str, ObjectStore]):
+        self.stores = stores
+
+    # ----------------------------------------------------------------- columns
+    def fetch(self, sobject: str, idxs, columns: list[Column], seq: int, csv: bool = False):
+        """Columns (aligned with `columns`) for the records idxs; follows parent references."""
+        store = self.stores[sobject]
+        n = len(idxs)
+        result: list = [None] * len(columns)
+        direct = [(k, c) for k, c in enumerate(columns) if not c.chain]
+        if direct:
+            cols = store.columns(idxs, [c.field.name for _, c in direct], seq, csv)
+            for (k, _), col in zip(direct, cols, strict=True):
+                result[k] = col
+        groups: dict[str, list] = {}
+        for k, c in enumerate(columns):
+            if c.chain:
+                groups.setdefault(c.chain[0].name, []).append((k, c))
+        for ref_name, members in groups.items():
+            parent = members[0][1].objects[1]
+            pstore = self.stores[parent]
+            ref_ids = store.columns(idxs, [ref_name], seq)[0]
+            decode = pstore.gen.codec.decode
+            pidx = [None if r is None else decode(r) for r in ref_ids]
+            positions = [p for p, x in enumerate(pidx) if x is not None and pstore.exists(x, True)]
+            subs = [Column(c.key[1:], c.chain[1:], c.objects[1:], c.field) for _, c in members]
+            sub = (
+                self.fetch(parent, [pidx[p] for p in positions], subs, seq, csv)
+                if positions
+                else [[] for _ in subs]
+            )
+            for (k, c), scol in zip(members, sub, strict=True):
+                null = csv_cells(c.field.type, [None])[0] if csv else None
+                full = [null] * n
+                for p, v in zip(positions, scol, strict=True):
+                    full[p] = v
+                result[k] = full
+        return result
+
+    # -------------------------------------------------------------- candidates
+    def candidates(self, plan: Plan, store: ObjectStore):
+        """The cheapest superset of the records that can match (ascending indexes)."""
+        options = []
+        codec = store.gen.codec
+        if plan.id_list is not None:
+            found = {codec.decode(v) for v in plan.id_list}
+            options.append(sorted(i for i in found if i is not None))
+        if plan.id_bounds is not None:
+            options.append(self._id_range(plan.id_bounds, store))
+        if plan.modstamp is not None:
+            options.append(store.modstamp_candidates(*plan.modstamp))
+        if plan.created is not None:
+            options.append(store.created_candidates(*plan.created))
+        if not options:
+            return range(store.next_index)
+        return min(options, key=len)
+
+    @staticmethod
+    def _id_range(bounds, store: ObjectStore) -> range:
+        head = store.gen.codec.head()
+        lo_b, hi_b = bounds
+        lo, hi = 0, store.next_index
+        if lo_b is not None:
+            value, strict = lo_b
+            if value[:6] > head:
+                return range(0)
+            if value[:6] == head:
+                i = store.gen.codec.decode(value)
+                if i is not None:
+                    lo = i + 1 if strict else i
+        if hi_b is not None:
+            value, inclusive = hi_b
+            if value[:6] < head:
+                return range(0)
+            if value[:6] == head:
+                i = store.gen.codec.decode(value)
+                if i is not None:
+                    hi = min(hi, i + 1 if inclusive else i)
+        return range(lo, max(lo, hi))
+
+    # ----------------------------------------------------------------- matches
+    def matching(self, plan: Plan, *, include_deleted: bool, seq: int) -> array:
+        """Indexes of the matching records, in result order, after OFFSET and LIMIT."""
+        store = self.stores[plan.sobject.name]
+        cands = self.candidates(plan, store)
+        excluded = store.purged if include_deleted else (store.purged | store.deleted)
+        stop = None
+        if not plan.order and plan.limit is not None:
+            stop = plan.limit + (plan.offset or 0)
+        out = array("l")
+        if plan.predicate is None:
+            if excluded:
+                cands = [i for i in cands if i not in excluded and i < store.next_index]
+            out = array("l", cands[:stop] if stop is not None else cands)
+        else:
+            keys = [c.key for c in plan.filter_columns]
+            for start in range(0, len(cands), CHUNK):
+                part = cands[start : start + CHUNK]
+                if excluded:
+                    part = [i for i in part if i not in excluded]
+                if not part:
+                    continue
+                cols = self.fetch(plan.sobject.name, part, plan.filter_columns, seq)
+                by_key = dict(zip(keys, cols, strict=True))
+                mask = plan.predicate.eval(by_key.__getitem__)
+                out.extend(i for i, keep in zip(part, mask, strict=True) if keep)
+                if stop is not None and len(out) >= stop:
+                    break
+        if plan.order:
+            out = self._sorted(plan, out, seq)
+        lo = plan.offset or 0
+        hi = None if plan.limit is None else lo + plan.limit
+        if lo or hi is not None:
+            out = out[lo:hi]
+        return out
+
+    def count(self, plan: Plan, *, include_deleted: bool, seq: int) -> int:
+        store = self.stores[plan.sobject.name]
+        unfiltered = plan.predicate is None and plan.id_list is None and plan.id_bounds is None
+        if unfiltered and plan.modstamp is None and plan.created is None:
+            total = store.count(include_deleted)
+            if plan.limit is not None:
+                total = min(total, plan.limit)
+            return total
+        return len(self.matching(plan, include_deleted=include_deleted, seq=seq))
+
+    def _sorted(self, plan: Plan, idxs: array, seq: int) -> array:
+        keys: list[list] = [[] for _ in plan.order]
+        cols = [c for c, _, _ in plan.order]
+        for start in range(0, len(idxs), CHUNK):
+            part = idxs[start : start + CHUNK]
+            fetched = self.fetch(plan.sobject.name, part, cols, seq)
+            for k, col in enumerate(fetched):
+                keys[k].extend(col)
+        order = list(range(len(idxs)))
+        for k in reversed(range(len(plan.order))):
+            col, desc, nulls_last = plan.order[k]
+            values = keys[k]
+            text = col.field.type not in (
+                "int",
+                "double",
+                "currency",
+                "percent",
+                "boolean",
+                "datetime",
+            )
+
+            def key(p, values=values, text=text, desc=desc, nulls_last=nulls_last):
+                v = values[p]
+                if v is None:
+                    # nulls sort as a group at one end, whatever the direction
+                    return (1 if nulls_last != desc else 0, 0)
+                return (0 if nulls_last != desc else 1, v.lower() if text else v)
+
+            order.sort(key=key, reverse=desc)
+        return array("l", [idxs[p] for p in order])
+
+    # --------------------------------------------------------------- rendering
+    def rest_records(self, plan: Plan, idxs, seq: int, version: str) -> list[dict]:
+        """Records as the REST query resource returns them (parents nested, null when unset)."""
+        sobject = plan.sobject.name
+        cols = self.fetch(sobject, idxs, plan.columns, seq)
+        extra = [Column(("Id",), (), (sobject,), plan.sobject.field("Id"))]
+        prefixes: list[tuple] = []
+        for c in plan.columns:
+            for depth in range(1, len(c.chain) + 1):
+                prefix = tuple(f.rel for f in c.chain[:depth])
+                if prefix not in prefixes:
+                    prefixes.append(prefix)
+                    parent = self.stores[c.objects[depth]].obj
+                    extra.append(
+                        Column(
+                            (*prefix, "Id"),
+                            c.chain[:depth],
+                            c.objects[: depth + 1],
+                            parent.field("Id"),
+                        )
+                    )
+        compounds = self._compound_columns(plan)
+        fetched = self.fetch(sobject, idxs, extra + [c for _, c in compounds], seq)
+        ids = fetched[0]
+        parent_ids = dict(zip(prefixes, fetched[1 : len(extra)], strict=True))
+        compound_values = {
+            spec: col for (spec, _), col in zip(compounds, fetched[len(extra) :], strict=True)
+        }
+        root = f"/services/data/v{version}/sobjects/"
+        records = []
+        for row in range(len(idxs)):
+            rec = {"attributes": {"type": sobject, "url": root + sobject + "/" + ids[row]}}
+            for col, values in zip(plan.columns, cols, strict=True):
+                target = rec
+                owner_id = ids[row]
+                rels = tuple(f.rel for f in col.chain)
+                for depth in range(len(rels)):
+                    pid = parent_ids[rels[: depth + 1]][row]
+                    name = rels[depth]
+                    if pid is None:
+                        target[name] = None
+                        target = None
+                        break
+                    nested = target.get(name)
+                    if nested is None:
+                        obj = col.objects[depth + 1]
+                        nested = target[name] = {
+                            "attributes": {"type": obj, "url": root + obj + "/" + pid}
+                        }
+                    target = nested
+                    owner_id = pid
+                if target is not None:
+                    value = _json_value(col, values[row], version, compound_values, row)
+                    if col.field.type == "base64" and value is not None:
+                        value = value.replace("{ID}", owner_id)
+                    target[col.key[-1]] = value
+            records.append(rec)
+        return records
+
+    def _compound_columns(self, plan: Plan):
+        """(spec, Column) pairs for the components of selected compound fields."""
+        out = []
+        for col in plan.columns:
+            f = col.field
+            if not f.is_compound:
+                continue
+            obj = self.stores[col.objects[-1]].obj
+            for comp in obj.fields:
+                if comp.compound == f.name:
+                    spec = (col.key, comp.name)
+                    out.append(
+                        (spec, Column((*col.key[:-1], comp.name), col.chain, col.objects, comp))
+                    )
+        return out
+
+    def csv_rows(self, plan: Plan, idxs, seq: int) -> list[list[str]]:
+        """Quoted CSV cells, one list per selected column."""
+        return self.fetch(plan.sobject.name, idxs, plan.columns, seq, csv=True)
+
+
+def _json_value(col: Column, value, version: str, compound_values: dict, row: int):
+    t = col.field.type
+    if t == "datetime":
+        return FORMATS.rest(value)
+    if t == "base64":
+        if value is None:
+            return None
+        obj = col.objects[-1]
+        return f"/services/data/v{version}/sobjects/{obj}/{{ID}}/{col.field.name}"
+    if t == "address":
+        parts = {
+            key: compound_values.get((col.key, col.field.name.removesuffix("Address") + suffix))
+            for suffix, key in ADDRESS_KEYS
+        }
+        values = {k: (None if v is None else v[row]) for k, v in parts.items()}
+        return None if all(v is None for v in values.values()) else values
+    if t == "location":
+        stem = col.field.name.removesuffix("__c")
+        lat = compound_values.get((col.key, f"{stem}__Latitude__s"))
+        lon = compound_values.get((col.key, f"{stem}__Longitude__s"))
+        lat = None if lat is None else lat[row]
+        lon = None if lon is None else lon[row]
+        return None if lat is None and lon is None else {"latitude": lat, "longitude": lon}
+    return value

@@ -1,0 +1,404 @@
+"""The emulated org: schema, data, users, tokens, jobs, faults, counters — and the Python API."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from emulator import ids as idmod
+from emulator.auth import Auth, AuthConfig
+from emulator.bulk import BulkJobs, Job
+from emulator.clock import Clock
+from emulator.data import gen_more, gen_sales
+from emulator.data.base import DAY, OrgData
+from emulator.data.profiles import profile_counts
+from emulator.data.store import ObjectStore, RecordError
+from emulator.engine import Engine
+from emulator.faults import Faults
+from emulator.org_changes import ChangesMixin
+from emulator.schema import build_catalog
+from emulator.schema.describe import describe_global, describe_sobject
+from emulator.schema.fields import FieldDef
+from emulator.schema.objects import ObjectDef
+from emulator.soql.parser import parse
+from emulator.soql.plan import Compiler, Plan, SchemaView
+from emulator.usage import Counters, RollingCounter
+from emulator.users import USERS, EmulatedUser, user_index
+
+LATEST_VERSION = "62.0"
+ORG_NAME = "Emulated Org"
+
+
+@dataclass
+class UserState:
+    """A user's current situation (the emulated users' profiles, changeable at run time)."""
+
+    user: EmulatedUser
+    active: bool
+    access: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    def can_read(self, sobject: str) -> bool:
+        if sobject in self.access:
+            readable = self.access[sobject]
+        else:
+            readable = sobject not in self.user.unreadable
+        if readable and sobject == "CampaignMember":
+            return self.can_read("Campaign")
+        return readable
+
+
+class UserView(SchemaView):
+    """The schema as one user sees it: readable objects, fields their FLS shows."""
+
+    def __init__(self, org: Org, state: UserState):
+        self.org = org
+        self.state = state
+
+    def object(self, name: str) -> ObjectDef | None:
+        obj = self.org.object_def(name)
+        if obj is None or not self.state.can_read(obj.name):
+            return None
+        return obj
+
+    def fields(self, obj: ObjectDef) -> dict[str, FieldDef]:
+        hidden = self.state.user.hidden_fields.get(obj.name, frozenset())
+        return {k: f for k, f in obj.by_lower().items() if f.name not in hidden}
+
+    def field_list(self, obj: ObjectDef) -> list[FieldDef]:
+        hidden = self.state.user.hidden_fields.get(obj.name, frozenset())
+        return [f for f in obj.fields if f.name not in hidden]
+
+
+class Org(ChangesMixin):
+    """A Salesforce org in memory. See emulator/README.md for the whole API."""
+
+    def __init__(
+        self,
+        profile: str = "tiny",
+        *,
+        seed: int = 42,
+        api_daily_limit: int = 100_000,
+        client_id: str = "emulator-client-id",
+        client_secret: str = "emulator-client-secret",
+        processing_rate: float | None = None,
+        sandbox: bool = False,
+        session_timeout: int = 7200,
+        rotate_refresh_tokens: bool = False,
+        redirect_uris: tuple[str, ...] | list[str] = (),
+        data_end: int | None = None,
+        counts: dict[str, int] | None = None,
+    ):
+        self.profile = profile
+        self.org_name = ORG_NAME
+        self.seed = seed
+        self.counts_config = dict(counts) if counts else profile_counts(profile)
+        self.api_daily_limit = api_daily_limit
+        self.processing_rate = processing_rate
+        self.sandbox = sandbox
+        self.clock = Clock()
+        self.lock = threading.RLock()
+        self.data_end = data_end if data_end is not None else int(self.clock.time() // DAY) * DAY
+        self._base_url: str | None = None
+        self.faults = Faults(seed, on_action=self._fault_action)
+        self.usage = RollingCounter()
+        self.job_usage = RollingCounter()
+        self.result_usage = RollingCounter()
+        self.counters_state = Counters()
+        self.seq = 0
+        self._build()
+        self.org_id = self.data.codec("00D").encode(0)
+        self.auth = Auth(
+            self,
+            AuthConfig(
+                client_id,
+                client_secret,
+                session_timeout,
+                rotate_refresh_tokens,
+                tuple(redirect_uris),
+                self.org_id,
+            ),
+        )
+        self.jobs = BulkJobs(self)
+        self.jobs.lock = self.lock
+        from emulator.queries import Cursors
+
+        self.cursors = Cursors(self)
+
+    @classmethod
+    def from_profile(cls, name: str, **options) -> Org:
+        """An org of one of the profiles: tiny, demo, seed-example."""
+        return cls(name, **options)
+
+    # ----------------------------------------------------------------- building
+    def _build(self) -> None:
+        self.catalog = build_catalog()
+        self.data = OrgData(self.seed, self.counts_config, self.data_end, self.sandbox)
+        gens = [
+            gen_sales.account(self.data),
+            gen_sales.contact(self.data),
+            gen_sales.lead(self.data),
+            gen_sales.opportunity(self.data),
+            gen_more.campaign(self.data),
+            gen_more.campaign_member(self.data),
+            gen_more.user(self.data),
+            gen_more.document(self.data),
+            gen_more.organization(self.data, ORG_NAME),
+            gen_more.account_feed(self.data),
+        ]
+        self.stores: dict[str, ObjectStore] = {
+            g.name: ObjectStore(self.catalog[g.name], g) for g in gens
+        }
+        self.engine = Engine(self.stores)
+        self.users = {u.username: UserState(u, u.active) for u in USERS}
+        self._changes_since_compact = 0
+        self.schema_changed = int(self.clock.time())
+
+    def reset(self) -> None:
+        """Back to the pristine seeded state: data, schema, permissions, jobs, query cursors,
+        faults, counters, API usage and the clock. Issued OAuth tokens stay valid."""
+        with self.lock:
+            self._build()
+            self.jobs.clear()
+            self.cursors.clear()
+            self.faults.clear()
+            self.usage.clear()
+            self.job_usage.clear()
+            self.result_usage.clear()
+            self.counters_state.clear()
+            self.clock.reset()
+
+    # ------------------------------------------------------------- identities
+    @property
+    def base_url(self) -> str:
+        return self._base_url or "http://127.0.0.1"
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        self._base_url = value.rstrip("/")
+
+    @property
+    def base_url_known(self) -> bool:
+        return self._base_url is not None
+
+    def user_id(self, username: str) -> str:
+        return self.data.codec("005").encode(user_index(username))
+
+    def identity_url(self, username: str) -> str:
+        return f"{self.base_url}/id/{self.org_id}/{self.user_id(username)}"
+
+    def user_state(self, username: str) -> UserState:
+        try:
+            return self.users[username]
+        except KeyError:
+            raise KeyError(f"no emulated user {username!r}") from None
+
+    def view(self, username: str) -> UserView:
+        return UserView(self, self.user_state(username))
+
+    def object_def(self, name: str) -> ObjectDef | None:
+        low = name.lower()
+        for obj in self.catalog.values():
+            if obj.name.lower() == low:
+                return obj
+        return None
+
+    def store(self, sobject: str) -> ObjectStore:
+        obj = self.object_def(sobject)
+        if obj is None or obj.name not in self.stores:
+            raise RecordError(f"sObject type '{sobject}' is not supported.")
+        return self.stores[obj.name]
+
+    # ------------------------------------------------------------------- OAuth
+    def issue_tokens(self, username: str, scope: str = "api refresh_token") -> dict:
+        """The token response body for username, as if they had approved the app (a refresh
+        token is included when scope asks for one, and counts as an approval)."""
+        self.user_state(username)
+        scope = self.auth.grant_scope(scope)
+        self.counters_state.grant("issue_tokens")
+        return self.auth.issue(
+            username, self.auth.config.client_id, scope, with_refresh=self.auth.wants_refresh(scope)
+        )
+
+    def set_user_active(self, username: str, active: bool) -> None:
+        """Deactivate (or reactivate) a user: their sessions die and grants fail."""
+        self.user_state(username).active = active
+
+    def _fault_action(self, name: str, params: dict) -> None:
+        if name == "expire_tokens":
+            self.auth.expire_all()
+        elif name == "revoke_refresh_token":
+            self.auth.revoke(params["token"])
+
+    # ----------------------------------------------------------------- schema
+    def describe(
+        self,
+        sobject: str,
+        username: str = "integration@example.com",
+        *,
+        version: str = LATEST_VERSION,
+    ) -> dict:
+        """The describe body of sobject for username (KeyError when they cannot see it)."""
+        view = self.view(username)
+        obj = view.object(sobject)
+        if obj is None:
+            raise KeyError(sobject)
+        body = describe_sobject(obj, view.field_list(obj), self.catalog, version, self.base_url)
+        removal = self.faults.take_field_removal(obj.name)
+        if removal is not None:
+            self.remove_field(obj.name, removal.get("field") or self._removable_field(obj))
+        return body
+
+    def describe_global(self, username: str, version: str = LATEST_VERSION) -> dict:
+        view = self.view(username)
+        objects = [o for o in self.catalog.values() if view.object(o.name) is not None]
+        return describe_global(sorted(objects, key=lambda o: o.name), version)
+
+    @staticmethod
+    def _removable_field(obj: ObjectDef) -> str:
+        custom = [
+            f
+            for f in obj.fields
+            if f.custom and not f.calculated and not f.compound and not f.is_compound
+        ]
+        return (custom or [f for f in obj.fields if f.name not in ("Id", "SystemModstamp")])[
+            -1
+        ].name
+
+    def add_field(
+        self, sobject: str, name: str, type: str = "string", **describe_overrides
+    ) -> None:
+        """Schema change: a new field appears (existing records get deterministic values)."""
+        from emulator.org_changes import added_field_column
+
+        with self.lock:
+            store = self.store(sobject)
+            if store.obj.field(name) is not None:
+                raise RecordError(f"field {name} already exists on {store.obj.name}")
+            known = {
+                k: describe_overrides.pop(k)
+                for k in ("label", "length", "values", "ref", "rel", "formula")
+                if k in describe_overrides
+            }
+            if "values" in known:
+                known["values"] = tuple(known["values"])
+            fdef = FieldDef(name, type, overrides=describe_overrides, **known)
+            store.obj.fields.append(fdef)
+            store.obj.invalidate()
+            store.gen.add(name, added_field_column(self.data, store.gen, fdef))
+            self.schema_changed = int(self.clock.time())
+
+    def remove_field(self, sobject: str, name: str) -> None:
+        """Schema change: the field disappears from describe and queries."""
+        with self.lock:
+            store = self.store(sobject)
+            f = store.obj.field(name)
+            if f is None:
+                raise RecordError(f"No such column '{name}' on sobject of type {store.obj.name}")
+            store.obj.fields.remove(f)
+            store.obj.invalidate()
+            self.schema_changed = int(self.clock.time())
+
+    def set_object_access(self, username: str, sobject: str, readable: bool) -> None:
+        """Grant or revoke read access on an object for a user."""
+        obj = self.object_def(sobject)
+        if obj is None:
+            raise KeyError(sobject)
+        self.user_state(username).access[obj.name] = bool(readable)
+
+    # ---------------------------------------------------------------- queries
+    def compile(self, soql: str, username: str) -> Plan:
+        """Parse and check a SOQL query for a user (raises SoqlError)."""
+        return Compiler(self.view(username), self.clock.now()).compile(parse(soql))
+
+    def snapshot_job(self, job: Job) -> None:
+        """Freeze a completing job's matching records and the sequence number to render at."""
+        with self.lock:
+            job.snapshot_seq = self.seq
+            job.matches = self.engine.matching(
+                job.plan, include_deleted=job.include_deleted, seq=self.seq
+            )
+
+    def count(self, sobject: str, include_deleted: bool = False) -> int:
+        """Records of sobject (soft-deleted ones too when include_deleted)."""
+        return self.store(sobject).count(include_deleted)
+
+    def iter_records(
+        self, sobject: str, include_deleted: bool = True, username: str = "integration@example.com"
+    ) -> Iterator[dict]:
+        """Every record as REST JSON would show it to username, without 'attributes'."""
+        view = self.view(username)
+        obj = view.object(sobject)
+        if obj is None:
+            raise KeyError(sobject)
+        fields = ", ".join(f.name for f in view.field_list(obj))
+        plan = self.compile(f"SELECT {fields} FROM {obj.name}", username)
+        with self.lock:
+            seq = self.seq
+            idxs = self.engine.matching(plan, include_deleted=include_deleted, seq=seq)
+        for start in range(0, len(idxs), 2000):
+            for rec in self.engine.rest_records(
+                plan, idxs[start : start + 2000], seq, LATEST_VERSION
+            ):
+                rec.pop("attributes", None)
+                yield rec
+
+    # ---------------------------------------------------------------- counting
+    def record_call(self, kind: str, counted: bool = True) -> None:
+        self.counters_state.call(kind, counted)
+        if counted:
+            self.usage.add(self.clock.time())
+            due = self.faults.tick_revoke_read()
+            if due is not None:
+                targets = [due["user"]] if due.get("user") else list(self.users)
+                for username in targets:
+                    self.set_object_access(username, due["object"], False)
+
+    def note_result_bytes(self, n: int) -> None:
+        self.result_usage.add(self.clock.time(), n)
+        self.counters_state.result_bytes += n
+
+    def api_usage(self) -> tuple[int, int]:
+        """(used, max) of the rolling 24-hour API request count, as Sforce-Limit-Info shows."""
+        if self.faults.daily_limit_reached():
+            return max(
+                self.usage.total(self.clock.time()), self.api_daily_limit
+            ), self.api_daily_limit
+        return self.usage.total(self.clock.time()), self.api_daily_limit
+
+    def counters(self) -> dict:
+        """API calls by kind, totals, jobs by state, OAuth grants by type."""
+        c = self.counters_state
+        with c.lock:
+            calls = dict(c.api_calls)
+            uncounted = dict(c.uncounted)
+            oauth = dict(c.oauth)
+        by_state: dict[str, int] = {}
+        self.jobs.settle()
+        for job in list(self.jobs.jobs.values()):
+            by_state[job.state] = by_state.get(job.state, 0) + 1
+        used, limit = self.api_usage()
+        return {
+            "api_calls": calls,
+            "api_calls_total": sum(calls.values()),
+            "uncounted_calls": uncounted,
+            "jobs_created": c.jobs_created,
+            "jobs_by_state": by_state,
+            "oauth_grants": oauth,
+            "oauth_grants_total": sum(oauth.values()),
+            "result_bytes": c.result_bytes,
+            "api_usage": {"used": used, "max": limit},
+        }
+
+    def min_live_seq(self) -> int:
+        seqs = [j.snapshot_seq for j in self.jobs.jobs.values() if j.snapshot_seq is not None]
+        seqs += self.cursors.live_seqs()
+        return min(seqs, default=self.seq)
+
+
+def short_id(sf_id: str) -> str:
+    return idmod.to18(sf_id)[:15]

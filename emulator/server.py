@@ -1,0 +1,114 @@
+"""Serving an Org over HTTP with waitress (threaded), in the foreground or a background thread."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+
+from waitress.server import create_server
+
+from emulator.web.app import make_wsgi_app
+
+THREADS = 8
+
+
+class EmulatorServer:
+    """An Org behind a waitress server: `EmulatorServer(org, port=0).start()` … `.stop()`."""
+
+    def __init__(self, org, host: str = "127.0.0.1", port: int = 0, threads: int = THREADS):
+        self.org = org
+        self.host = host
+        self.port = port
+        self.threads = threads
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    def _create(self):
+        # log_socket_errors=False: a result stream cut on purpose (cut_stream fault) or a client
+        # hanging up mid-download is not a server error worth a traceback.
+        self._server = create_server(
+            make_wsgi_app(self.org),
+            host=self.host,
+            port=self.port,
+            threads=self.threads,
+            ident="emulator",
+            log_socket_errors=False,
+            channel_timeout=300,
+            connection_limit=200,
+        )
+        self.org.base_url = self.base_url
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        return self._server
+
+    @property
+    def base_url(self) -> str:
+        server = self._server
+        if server is None:
+            raise RuntimeError("server not started")
+        host = server.effective_host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{server.effective_port}"
+
+    def start(self) -> EmulatorServer:
+        """Serve in a daemon thread; returns self once the socket is listening."""
+        server = self._create()
+        self._thread = threading.Thread(target=server.run, name="emulator-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until KeyboardInterrupt / SystemExit."""
+        server = self._server or self._create()
+        try:
+            server.run()
+        finally:
+            self._shutdown()
+
+    def stop(self) -> None:
+        """Stop serving, close open connections, and wait for the server thread."""
+        server = self._server
+        if server is None:
+            return
+        if self._thread is None:
+            self._shutdown()
+            return
+        done = threading.Event()
+
+        def close_all():
+            # Runs inside the server's event loop (waitress trigger), where closing sockets is
+            # safe; with nothing left in its socket map, the loop returns.
+            try:
+                self._close_sockets(server)
+            finally:
+                done.set()
+
+        server.trigger.pull_trigger(close_all)
+        done.wait(timeout=10)
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        self._thread.join(timeout=10)
+        self._thread = None
+        self._server = None
+
+    @staticmethod
+    def _close_sockets(server) -> None:
+        for channel in list(server._map.values()):
+            if channel is not server and channel is not server.trigger:
+                with contextlib.suppress(OSError):
+                    channel.close()
+        server.close()
+
+    def _shutdown(self) -> None:
+        server = self._server
+        if server is None:
+            return
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        self._close_sockets(server)
+        self._server = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

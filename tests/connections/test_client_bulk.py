@@ -1,0 +1,150 @@
+"""Bulk API 2.0 query jobs: create, poll, stream result pages by locator, abort, delete."""
+
+import csv
+import gzip
+import io
+
+import pytest
+from responses import matchers
+
+from connections.salesforce.exceptions import SalesforceUnavailable
+from tests.connections.conftest import API, payload
+
+JOB = "7505g00000XyZ12AAB"
+SOQL = "SELECT Id, Email, Description, SystemModstamp FROM Contact"
+
+
+def test_create_asks_for_query_all_by_default(sf, make_client):
+    sf.post(
+        f"{API}/jobs/query",
+        json=payload("bulk_job_created.json"),
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "operation": "queryAll",
+                    "query": SOQL,
+                    "contentType": "CSV",
+                    "columnDelimiter": "COMMA",
+                    "lineEnding": "LF",
+                }
+            )
+        ],
+    )
+    job = make_client().bulk_create_query_job(SOQL)
+    assert (job.id, job.state, job.api_version, job.is_terminal) == (
+        JOB,
+        "UploadComplete",
+        "62.0",
+        False,
+    )
+
+
+def test_create_without_deleted_rows_asks_for_query(sf, make_client):
+    sf.post(
+        f"{API}/jobs/query",
+        json=payload("bulk_job_created.json"),
+        match=[matchers.json_params_matcher({"operation": "query"}, strict_match=False)],
+    )
+    make_client().bulk_create_query_job(SOQL, include_deleted=False)
+
+
+def test_a_failed_job_is_a_normal_job_with_its_message(sf, make_client):
+    sf.get(f"{API}/jobs/query/{JOB}", json=payload("bulk_job_failed.json"))
+    job = make_client().bulk_get_job(JOB)
+    assert job.state == "Failed"
+    assert job.is_terminal
+    assert job.error_message == "Retried more than 15 times"
+    assert job.retries == 15
+
+
+def test_a_complete_job_reports_its_counts(sf, make_client):
+    sf.get(f"{API}/jobs/query/{JOB}", json=payload("bulk_job_complete.json"))
+    job = make_client().bulk_get_job(JOB)
+    assert (job.state, job.number_records_processed, job.total_processing_time_ms) == (
+        "JobComplete",
+        3,
+        334,
+    )
+
+
+def test_a_result_page_is_streamed_gzipped_with_its_locator(sf, make_client):
+    csv_text = payload("bulk_results_page1.csv")
+    sf.get(
+        f"{API}/jobs/query/{JOB}/results",
+        body=gzip.compress(csv_text.encode()),
+        headers={
+            "Content-Encoding": "gzip",
+            "Sforce-Locator": "MTAwMDA",
+            "Sforce-NumberOfRecords": "2",
+        },
+        content_type="text/csv",
+        match=[
+            matchers.query_param_matcher({"maxRecords": "50000"}),
+            matchers.header_matcher({"Accept": "text/csv", "Accept-Encoding": "gzip"}),
+        ],
+    )
+    with make_client().bulk_result_page(JOB, max_records=50000) as page:
+        rows = list(csv.reader(page.text()))
+    assert page.next_locator == "MTAwMDA"
+    assert page.number_of_records == 2
+    assert rows[0] == ["Id", "Email", "Description", "SystemModstamp"]
+    assert rows[1][2] == "Line one\nline two, with a comma"
+    assert rows[2][1] == ""
+
+
+def test_the_last_page_has_no_next_locator(sf, make_client):
+    sf.get(
+        f"{API}/jobs/query/{JOB}/results",
+        body='"Id"\n"0035g00000AbCdGAAZ"\n',
+        headers={"Sforce-Locator": "null", "Sforce-NumberOfRecords": "1"},
+        match=[matchers.query_param_matcher({"locator": "MTAwMDA", "maxRecords": "2"})],
+    )
+    with make_client().bulk_result_page(JOB, locator="MTAwMDA", max_records=2) as page:
+        assert page.text().read() == '"Id"\n"0035g00000AbCdGAAZ"\n'
+    assert page.locator == "MTAwMDA"
+    assert page.next_locator is None
+
+
+class _CutAfter(io.RawIOBase):
+    """A socket that delivers some bytes, then breaks."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if not self.data:
+            raise ConnectionResetError(104, "Connection reset by peer")
+        n = min(len(buffer), len(self.data))
+        buffer[:n], self.data = self.data[:n], self.data[n:]
+        return n
+
+
+def test_a_connection_cut_mid_page_is_transient(sf, make_client):
+    sf.get(
+        f"{API}/jobs/query/{JOB}/results",
+        body=io.BufferedReader(_CutAfter(b'"Id"\n"0035g00000AbCd')),
+        headers={"Sforce-Locator": "MjAwMDA", "Sforce-NumberOfRecords": "50000"},
+    )
+    with make_client().bulk_result_page(JOB) as page:
+        reader = csv.reader(page.text())
+        with pytest.raises(SalesforceUnavailable) as caught:
+            list(reader)
+    assert caught.value.error_code == "DOWNLOAD_INTERRUPTED"
+    assert caught.value.permanent is False
+
+
+def test_abort_patches_the_state(sf, make_client):
+    sf.patch(
+        f"{API}/jobs/query/{JOB}",
+        json=payload("bulk_job_aborted.json"),
+        match=[matchers.json_params_matcher({"state": "Aborted"})],
+    )
+    assert make_client().bulk_abort_job(JOB).state == "Aborted"
+
+
+def test_delete_removes_the_job(sf, make_client):
+    sf.delete(f"{API}/jobs/query/{JOB}", status=204)
+    assert make_client().bulk_delete_job(JOB) is None
