@@ -14,6 +14,7 @@ import binascii
 import threading
 import zlib
 from array import array
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -223,48 +224,58 @@ class BulkJobs:
             self.jobs.clear()
 
 
-def csv_page(org, job: Job, offset: int, count: int, *, gzip: bool, cut_after: int | None):
-    """Generate one result page as bytes chunks (header + rows), lazily, optionally gzipped.
-
-    With cut_after set, the stream stops after that many rows and raises, so the server drops
-    the connection mid-body and the client sees a broken chunked transfer."""
+def _texts(org, job: Job, offset: int, count: int, cut_after: int | None):
+    """The page's text in chunks of ROWS_PER_CHUNK rows (header first); stops early (and
+    yields CUT) when cut_after rows have gone out."""
     delim = DELIMITERS[job.column_delimiter]
     newline = LINE_ENDINGS[job.line_ending]
     plan = job.plan
     idxs = job.matches[offset : offset + count]
-    compressor = zlib.compressobj(4, zlib.DEFLATED, 31) if gzip else None
-    engine = org.engine
-    seq = job.snapshot_seq
-
-    def emit(text: str) -> bytes:
-        data = text.encode("utf-8")
-        org.note_result_bytes(len(data))
-        return compressor.compress(data) if compressor else data
-
-    header = delim.join('"' + c.header.replace('"', '""') + '"' for c in plan.columns) + newline
-    first = emit(header)
-    if first:
-        yield first
+    yield delim.join('"' + c.header.replace('"', '""') + '"' for c in plan.columns) + newline
     sent = 0
     for start in range(0, len(idxs), ROWS_PER_CHUNK):
         part = idxs[start : start + ROWS_PER_CHUNK]
         if cut_after is not None and sent + len(part) > cut_after:
             part = part[: max(0, cut_after - sent)]
-            cols = engine.csv_rows(plan, part, seq) if len(part) else []
-            body = "".join(delim.join(row) + newline for row in zip(*cols, strict=True))
-            if body:
-                data = emit(body)
-                if compressor:
-                    data += compressor.flush(zlib.Z_SYNC_FLUSH)
-                yield data
-            raise ConnectionAbortedError("emulator fault: result stream cut")
-        cols = engine.csv_rows(plan, part, seq)
-        body = newline.join(map(delim.join, zip(*cols, strict=True))) + newline
-        data = emit(body)
+            if len(part):
+                yield (
+                    newline.join(org.engine.csv_lines(plan, part, job.snapshot_seq, delim))
+                    + newline
+                )
+            yield CUT
+            return
+        yield newline.join(org.engine.csv_lines(plan, part, job.snapshot_seq, delim)) + newline
         sent += len(part)
-        if data:
+
+
+CUT = object()
+_COMPRESSORS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="emulator-gzip")
+
+
+def csv_page(org, job: Job, offset: int, count: int, *, gzip: bool, cut_after: int | None):
+    """Generate one result page as bytes chunks (header + rows), lazily, optionally gzipped.
+
+    gzip runs in a helper thread (zlib releases the GIL), compressing one chunk while the next
+    is being generated. With cut_after set, the stream stops after that many rows and raises,
+    so the server drops the connection mid-body and the client sees a broken chunked transfer."""
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31) if gzip else None
+    pending = None
+    for text in _texts(org, job, offset, count, cut_after):
+        if text is CUT:
+            if pending is not None:
+                yield pending.result() + compressor.flush(zlib.Z_SYNC_FLUSH)
+            raise ConnectionAbortedError("emulator fault: result stream cut")
+        data = text.encode("utf-8")
+        org.note_result_bytes(len(data))
+        if compressor is None:
             yield data
-    if compressor:
-        tail = compressor.flush()
+            continue
+        if pending is not None:
+            out = pending.result()
+            if out:
+                yield out
+        pending = _COMPRESSORS.submit(compressor.compress, data)
+    if compressor is not None:
+        tail = (pending.result() if pending is not None else b"") + compressor.flush()
         if tail:
             yield tail

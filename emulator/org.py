@@ -136,9 +136,10 @@ class Org(ChangesMixin):
 
     # ----------------------------------------------------------------- building
     def _build(self) -> None:
-        self.catalog = build_catalog()
+        """Generators (pure functions of the seed, with their lazily built pools) are made once;
+        everything that changes lives in the state built by _build_state."""
         self.data = OrgData(self.seed, self.counts_config, self.data_end, self.sandbox)
-        gens = [
+        self.gens = [
             gen_sales.account(self.data),
             gen_sales.contact(self.data),
             gen_sales.lead(self.data),
@@ -150,8 +151,16 @@ class Org(ChangesMixin):
             gen_more.organization(self.data, ORG_NAME),
             gen_more.account_feed(self.data),
         ]
+        self._added_columns: list[tuple[str, str]] = []
+        self._build_state()
+
+    def _build_state(self) -> None:
+        for sobject, name in self._added_columns:
+            self.stores[sobject].gen.columns.pop(name, None)
+        self._added_columns = []
+        self.catalog = build_catalog()
         self.stores: dict[str, ObjectStore] = {
-            g.name: ObjectStore(self.catalog[g.name], g) for g in gens
+            g.name: ObjectStore(self.catalog[g.name], g) for g in self.gens
         }
         self.engine = Engine(self.stores)
         self.users = {u.username: UserState(u, u.active) for u in USERS}
@@ -162,7 +171,7 @@ class Org(ChangesMixin):
         """Back to the pristine seeded state: data, schema, permissions, jobs, query cursors,
         faults, counters, API usage and the clock. Issued OAuth tokens stay valid."""
         with self.lock:
-            self._build()
+            self._build_state()
             self.jobs.clear()
             self.cursors.clear()
             self.faults.clear()
@@ -290,6 +299,7 @@ class Org(ChangesMixin):
             store.obj.fields.append(fdef)
             store.obj.invalidate()
             store.gen.add(name, added_field_column(self.data, store.gen, fdef))
+            self._added_columns.append((store.obj.name, name))
             self.schema_changed = int(self.clock.time())
 
     def remove_field(self, sobject: str, name: str) -> None:

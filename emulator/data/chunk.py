@@ -116,7 +116,8 @@ class Chunk:
         mkey = ("c", name)
         hit = self.memo.get(mkey)
         if hit is None:
-            hit = self.gen.column(name).csv(self)
+            col = self.gen.column(name)
+            hit = col.csv(self) if col.direct_csv else col.cells(self.typed(name))
             self.memo[mkey] = hit
         return hit
 

@@ -44,7 +44,15 @@ def company(k: int) -> tuple[str, str]:
 
 
 def companies(ks) -> list[tuple[str, str] | None]:
-    return [None if k is None else company(k) for k in ks]
+    """company(k) for each k (None stays None), computing each distinct k once."""
+    seen: dict = {None: None}
+    out = []
+    for k in ks:
+        row = seen.get(k)
+        if row is None and k is not None:
+            row = seen[k] = company(k)
+        out.append(row)
+    return out
 
 
 def address_group(seed: int, key: str, size: int = 4000, null_pct: int = 0) -> TupleGroup:

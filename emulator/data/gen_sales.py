@@ -257,9 +257,7 @@ def _emails(ch, domains, missing_pct: int) -> list:
 
 
 def contact(data: OrgData) -> ObjectGen:
-    gen = ObjectGen(
-        data, "Contact", "003", data.counts["Contact"], (data.data_start, data.data_end)
-    )
+    gen = ObjectGen(data, "Contact", "003", data.counts["Contact"], data.child_span())
     _system(gen, data)
     _person_common(gen, data)
     seed = data.seed
@@ -286,7 +284,10 @@ def contact(data: OrgData) -> ObjectGen:
     )
 
     def domains(ch):
-        return [None if a is None else common.company(a)[1] for a in account_idx(ch)]
+        return [
+            None if a is None else row[1]
+            for a, row in zip(account_idx(ch), common.companies(account_idx(ch)), strict=True)
+        ]
 
     gen.add(
         "Email",
@@ -313,7 +314,11 @@ def contact(data: OrgData) -> ObjectGen:
     gen.add("Preferred_Language__c", Pool("picklist", "lang", with_nulls(LANGUAGES, 50)))
     gen.add("Newsletter_Opt_In__c", common.bools("newsletter", 35))
     gen.add(
-        "Email_Domain__c", Func("string", lambda ch: [email_domain(e) for e in ch.typed("Email")])
+        "Email_Domain__c",
+        Func(
+            "string",
+            lambda ch: [e[e.index("@") + 1 :] if e else None for e in ch.typed("Email")],
+        ),
     )
     return gen
 
@@ -413,9 +418,7 @@ def _converted_ref(data: OrgData, prefix: str, count_key: str, converted):
 
 
 def opportunity(data: OrgData) -> ObjectGen:
-    gen = ObjectGen(
-        data, "Opportunity", "006", data.counts["Opportunity"], (data.data_start, data.data_end)
-    )
+    gen = ObjectGen(data, "Opportunity", "006", data.counts["Opportunity"], data.child_span())
     _system(gen, data)
     seed = data.seed
 
@@ -479,14 +482,15 @@ def opportunity(data: OrgData) -> ObjectGen:
     gen.add("Type", Pool("picklist", "type", with_nulls(OPP_TYPES, 10)))
     gen.add("NextStep", Pool("string", "next", vocab.NEXT_STEPS))
     gen.add("LeadSource", Pool("picklist", "source", with_nulls(LEAD_SOURCES, 20)))
-    n_campaigns = data.counts.get("Campaign", 0)
     gen.add(
         "CampaignId",
         RefColumn(
             data.codec("701"),
             lambda ch: [
-                None if r >= 20 or not n_campaigns else (i * 13) % n_campaigns
-                for i, r in zip(ch.idxs, ch.r("campaign", 100), strict=True)
+                None if r >= 20 else p
+                for p, r in zip(
+                    gen.parent_proportional(ch, "Campaign", 5), ch.r("campaign", 100), strict=True
+                )
             ],
         ),
     )
