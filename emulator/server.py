@@ -88,7 +88,11 @@ class EmulatorServer:
             finally:
                 done.set()
 
-        server.trigger.pull_trigger(close_all)
+        try:
+            server.trigger.pull_trigger(close_all)
+        except OSError:
+            # The event loop is already gone (its trigger closed): close from here.
+            close_all()
         done.wait(timeout=10)
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         self._thread.join(timeout=10)
