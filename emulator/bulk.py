@@ -84,7 +84,7 @@ class Job:
     finished: float | None = None
     error_message: str | None = None
     snapshot_seq: int | None = None
-    matches: array = field(default_factory=lambda: array("l"))
+    matches: array = field(default_factory=lambda: array("I"))
 
     @property
     def include_deleted(self) -> bool:
@@ -198,7 +198,7 @@ class BulkJobs:
         if limit is not None and len(job.matches) > limit:
             job.state = "Failed"
             job.error_message = QUERY_TIMEOUT_MESSAGE
-            job.matches = array("l")
+            job.matches = array("I")
             return
         job.state = "JobComplete"
 

@@ -121,11 +121,11 @@ class Engine:
         stop = None
         if not plan.order and plan.limit is not None:
             stop = plan.limit + (plan.offset or 0)
-        out = array("l")
+        out = array("I")
         if plan.predicate is None:
             if excluded:
                 cands = [i for i in cands if i not in excluded and i < store.next_index]
-            out = array("l", cands[:stop] if stop is not None else cands)
+            out = array("I", cands[:stop] if stop is not None else cands)
         else:
             keys = [c.key for c in plan.filter_columns]
             for start in range(0, len(cands), CHUNK):
@@ -180,7 +180,7 @@ class Engine:
                 return (0 if nulls_last != desc else 1, v.lower() if text else v)
 
             order.sort(key=key, reverse=desc)
-        return array("l", [idxs[p] for p in order])
+        return array("I", [idxs[p] for p in order])
 
     # --------------------------------------------------------------- rendering
     def rest_records(self, plan: Plan, idxs, seq: int, version: str) -> list[dict]:

@@ -17,6 +17,7 @@ CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _B62_VALUE = {c: n for n, c in enumerate(B62)}
 INSTANCE = "8c"  # the emulated pod's two-character instance code
 RECORD_BASE = 62**4  # record numbers start here so Ids look like real ones (…0000aB3xY…)
+MAX_CACHED_TAILS = 32  # per codec: 32 lists of 3,844 short strings, whatever the number of records
 
 
 def checksum_suffix(id15: str) -> str:
@@ -134,6 +135,8 @@ class IdCodec:
     def _block(self, q: int) -> tuple[str, list[str]]:
         id13, c2, c3 = self._head(q)
         block = (id13, self._tails(c2, c3, False))
+        if len(self._blocks) >= MAX_CACHED_TAILS:
+            self._blocks.clear()  # bounded: memory must not grow with the org's size
         self._blocks[q] = block
         return block
 
@@ -158,6 +161,8 @@ class IdCodec:
         key = (c2, c3, quote)
         tails = self._tail_cache.get(key)
         if tails is None:
+            if len(self._tail_cache) >= MAX_CACHED_TAILS:
+                self._tail_cache.pop(next(iter(self._tail_cache)))
             first = self._first_chunk_char()
             end = '"' if quote else ""
             c2ch = CHECKSUM_ALPHABET[c2]

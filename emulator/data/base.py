@@ -103,7 +103,7 @@ class TimeModel:
                     (m, i) for i, k, m in zip(ch.idxs, kinds, mods, strict=True) if k >= late
                 )
             pairs.sort()
-            self._late = (array("q", [m for m, _ in pairs]), array("l", [i for _, i in pairs]))
+            self._late = (array("q", [m for m, _ in pairs]), array("I", [i for _, i in pairs]))
         return self._late
 
     def modstamp_candidates(self, lo: int | None, hi: int | None) -> list[int] | range:
