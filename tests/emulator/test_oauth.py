@@ -36,9 +36,12 @@ def approve(api, username="integration@example.com", action="allow", **extra):
     url = authorize_url(api, **extra)
     page = requests.get(url, timeout=10)
     assert page.status_code == 200
-    assert "<form method='post'" in page.text
-    assert "name=username" in page.text
-    action_url = re.search(r"<form method='post' action='([^']+)'", page.text).group(1)
+    assert '<form method="post"' in page.text
+    assert '<select id="username" name="username">' in page.text
+    assert 'name="password" type="password" value="emulator"' in page.text
+    assert 'name="action" value="allow"' in page.text
+    assert 'name="action" value="deny"' in page.text
+    action_url = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
     action_url = action_url.replace("&amp;", "&")
     return requests.post(
         api.base + action_url,
