@@ -147,8 +147,10 @@ class BulkJobs:
     def __init__(self, org):
         self.org = org
         self.jobs: dict[str, Job] = {}
+        self.active: dict[str, Job] = {}  # jobs not yet in a terminal state
         self.counter = 0
         self.lock = threading.RLock()
+        self._swept = 0.0
 
     def new_id(self) -> str:
         with self.lock:
@@ -158,22 +160,35 @@ class BulkJobs:
     def add(self, job: Job) -> None:
         with self.lock:
             self.jobs[job.id] = job
+            self.active[job.id] = job
 
     def get(self, job_id: str) -> Job | None:
+        """The job, unless unknown, deleted or past its 7-day retention."""
         self.settle()
-        return self.jobs.get(job_id)
+        job = self.jobs.get(job_id)
+        expired = job is not None and job.state in TERMINAL and self._expired(job)
+        return None if expired else job
+
+    def _expired(self, job: Job) -> bool:
+        return self.org.clock.time() - (job.modstamp or job.created) > RETENTION
 
     def created_since(self, since: float) -> int:
         return sum(1 for j in self.jobs.values() if j.created >= since)
 
     def settle(self) -> None:
-        """Move every job to the state its timing says it has reached; drop expired ones."""
+        """Move unfinished jobs to the state their timing says they have reached (called before
+        every data change, so completions snapshot first); drop expired jobs now and then."""
         now = self.org.clock.time()
         with self.lock:
-            for job in list(self.jobs.values()):
+            for job in list(self.active.values()):
                 self._advance(job, now)
-                if job.state in TERMINAL and now - (job.modstamp or job.created) > RETENTION:
-                    del self.jobs[job.id]
+                if job.state in TERMINAL:
+                    self.active.pop(job.id, None)
+            if now - self._swept > 60:
+                self._swept = now
+                for job in list(self.jobs.values()):
+                    if job.state in TERMINAL and now - (job.modstamp or job.created) > RETENTION:
+                        del self.jobs[job.id]
 
     def _advance(self, job: Job, now: float) -> None:
         if job.state in TERMINAL:
@@ -207,6 +222,7 @@ class BulkJobs:
             self._advance(job, self.org.clock.time())
             if job.state not in ("UploadComplete", "InProgress"):
                 return False
+            self.active.pop(job.id, None)
             job.state = "Aborted"
             job.modstamp = self.org.clock.time()
             job.finished = job.modstamp
@@ -222,6 +238,7 @@ class BulkJobs:
     def clear(self) -> None:
         with self.lock:
             self.jobs.clear()
+            self.active.clear()
 
 
 def _texts(org, job: Job, offset: int, count: int, cut_after: int | None):

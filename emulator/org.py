@@ -370,7 +370,8 @@ class Org(ChangesMixin):
 
     def note_result_bytes(self, n: int) -> None:
         self.result_usage.add(self.clock.time(), n)
-        self.counters_state.result_bytes += n
+        with self.counters_state.lock:
+            self.counters_state.result_bytes += n
 
     def api_usage(self) -> tuple[int, int]:
         """(used, max) of the rolling 24-hour API request count, as Sforce-Limit-Info shows."""
