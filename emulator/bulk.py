@@ -12,13 +12,16 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
-import zlib
 from array import array
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from emulator.soql.plan import Plan
+
+try:  # ISA-L's deflate is about 3.5 times faster than zlib's at level 1 (requirements pin it)
+    from isal import isal_zlib as GZIP
+except ImportError:  # pragma: no cover - plain zlib works, only slower
+    import zlib as GZIP
 
 DELIMITERS = {
     "COMMA": ",",
@@ -266,33 +269,24 @@ def _texts(org, job: Job, offset: int, count: int, cut_after: int | None):
 
 
 CUT = object()
-_COMPRESSORS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="emulator-gzip")
 
 
 def csv_page(org, job: Job, offset: int, count: int, *, gzip: bool, cut_after: int | None):
     """Generate one result page as bytes chunks (header + rows), lazily, optionally gzipped.
 
-    gzip runs in a helper thread (zlib releases the GIL), compressing one chunk while the next
-    is being generated. With cut_after set, the stream stops after that many rows and raises,
-    so the server drops the connection mid-body and the client sees a broken chunked transfer."""
-    compressor = zlib.compressobj(1, zlib.DEFLATED, 31) if gzip else None
-    pending = None
+    With cut_after set, the stream stops after that many rows and raises, so the server drops
+    the connection mid-body and the client sees a broken chunked transfer."""
+    compressor = GZIP.compressobj(1, GZIP.DEFLATED, 31) if gzip else None
     for text in _texts(org, job, offset, count, cut_after):
         if text is CUT:
-            if pending is not None:
-                yield pending.result() + compressor.flush(zlib.Z_SYNC_FLUSH)
+            if compressor is not None:
+                yield compressor.flush(GZIP.Z_SYNC_FLUSH)
             raise ConnectionAbortedError("emulator fault: result stream cut")
         data = text.encode("utf-8")
         org.note_result_bytes(len(data))
-        if compressor is None:
+        if compressor is not None:
+            data = compressor.compress(data)
+        if data:
             yield data
-            continue
-        if pending is not None:
-            out = pending.result()
-            if out:
-                yield out
-        pending = _COMPRESSORS.submit(compressor.compress, data)
     if compressor is not None:
-        tail = (pending.result() if pending is not None else b"") + compressor.flush()
-        if tail:
-            yield tail
+        yield compressor.flush()

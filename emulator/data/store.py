@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from emulator.clock import epoch_of
 from emulator.data import derived
 from emulator.data.base import ObjectGen
-from emulator.data.chunk import Chunk, pick
+from emulator.data.chunk import Chunk
 from emulator.data.columns import Const, Pool, csv_cell
 from emulator.schema.objects import ObjectDef
 
@@ -120,7 +120,7 @@ class ObjectStore:
         parts = []
         for kind, a, b in self._segments(tuple(names), delim):
             if kind == "pool":
-                parts.append(pick(b, ch.r(a, len(b))))
+                parts.append(ch.slots(b))
             elif kind == "const":
                 parts.append([a] * ch.n)
             else:
@@ -160,9 +160,18 @@ class ObjectStore:
                     segments.append(["pool", col.key, None, list(col.cells)])
             else:
                 segments.append(["col", name, None])
-        out = [("pool", s[1], s[3]) if s[0] == "pool" else (s[0], s[1], None) for s in segments]
+        out = [
+            ("pool", s[1], self._slots(s[1], s[3])) if s[0] == "pool" else (s[0], s[1], None)
+            for s in segments
+        ]
         self._segment_cache[key] = (self._schema_version(), out)
         return out
+
+    def _slots(self, key: str, cells: list[str]) -> list[str]:
+        """The pool's cells laid out in the order of its random table: the cells of a run of
+        records are then one list slice (no per-row pick)."""
+        table = self.gen.tables.table(self.gen.name + ":" + key, len(cells))
+        return [cells[t] for t in table]
 
     def _schema_version(self) -> int:
         return len(self.gen.columns)
