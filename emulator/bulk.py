@@ -36,6 +36,7 @@ TERMINAL = {"JobComplete", "Failed", "Aborted"}
 RETENTION = 7 * 86400
 DEFAULT_MAX_RECORDS = 50_000
 ROWS_PER_CHUNK = 2000
+# A timed-out job's errorMessage (unverified text; REST's QUERY_TIMEOUT message with its code).
 QUERY_TIMEOUT_MESSAGE = "QUERY_TIMEOUT: Your query request was running for too long."
 STATE_NAMES = {
     "UploadComplete": "UPLOAD_COMPLETE",

@@ -10,7 +10,7 @@ from emulator import ids as idmod
 from emulator.auth import Auth, AuthConfig
 from emulator.bulk import BulkJobs, Job
 from emulator.clock import Clock
-from emulator.data import gen_more, gen_sales
+from emulator.data import gen_more, gen_opportunity, gen_sales
 from emulator.data.base import DAY, OrgData
 from emulator.data.profiles import profile_counts
 from emulator.data.store import ObjectStore, RecordError
@@ -143,7 +143,7 @@ class Org(ChangesMixin):
             gen_sales.account(self.data),
             gen_sales.contact(self.data),
             gen_sales.lead(self.data),
-            gen_sales.opportunity(self.data),
+            gen_opportunity.opportunity(self.data),
             gen_more.campaign(self.data),
             gen_more.campaign_member(self.data),
             gen_more.user(self.data),

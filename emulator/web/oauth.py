@@ -85,10 +85,14 @@ def authorize(org, request: Request) -> Response:
         return authorize_page(org, request, scope, error=None)
     form = request.form
     if form.get("action") == "deny":
+        # The help page shows `access-denied`; RFC 6749 and the user-agent example use
+        # `access_denied` (unverified which a real org sends): the RFC spelling is emulated.
         return fail("access_denied", "end-user denied authorization")
     username = form.get("username", "")
     if username not in USERS_BY_NAME or form.get("password") != PASSWORD:
         return authorize_page(org, request, scope, error="Check your username and password.")
+    # Any emulated user gets a code; the token call then refuses the inactive one
+    # (invalid_grant / inactive user), which is where connectors meet that error.
     code = org.auth.issue_code(username, client_id, redirect_uri, scope, challenge or None)
     return _redirect_with(redirect_uri, {"code": code, "state": state})
 
@@ -216,6 +220,7 @@ def identity_body(org, username: str) -> dict:
 
 
 def identity(org, request: Request, org_id: str, user_id: str) -> Response:
+    # Served by the login host: counted by kind, not against the API limit (unverified).
     org.counters_state.call("identity", counted=False)
     session = _session(org, request)
     if session is None:
