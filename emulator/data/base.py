@@ -96,12 +96,13 @@ class TimeModel:
             pairs = []
             late = 100 - LATE_PCT
             for lo in range(0, self.gen.count, 50000):
-                ch = Chunk(self.gen, range(lo, min(lo + 50000, self.gen.count)))
-                kinds = ch.r("mod_kind", 100)
-                mods = ch.typed("SystemModstamp")
-                pairs.extend(
-                    (m, i) for i, k, m in zip(ch.idxs, kinds, mods, strict=True) if k >= late
+                kinds = Chunk(self.gen, range(lo, min(lo + 50000, self.gen.count))).r(
+                    "mod_kind", 100
                 )
+                chosen = [lo + p for p, k in enumerate(kinds) if k >= late]
+                if chosen:
+                    mods = Chunk(self.gen, chosen).typed("SystemModstamp")
+                    pairs.extend(zip(mods, chosen, strict=True))
             pairs.sort()
             self._late = (array("q", [m for m, _ in pairs]), array("I", [i for _, i in pairs]))
         return self._late
