@@ -38,8 +38,8 @@ class EmulatorServer:
             connection_limit=200,
             # Result pages are generated in ~1 MB chunks: keep them in memory instead of
             # waitress's default spill-to-temp-file beyond 1 MB.
-            outbuf_overflow=16 * 1024 * 1024,
-            outbuf_high_watermark=32 * 1024 * 1024,
+            outbuf_overflow=4 * 1024 * 1024,
+            outbuf_high_watermark=16 * 1024 * 1024,
         )
         self.org.base_url = self.base_url
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
