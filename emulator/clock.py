@@ -122,13 +122,3 @@ def epoch_of(value) -> int | None:
             parsed = parsed.replace(tzinfo=UTC)
         return int(parsed.timestamp())
     raise TypeError(f"not a datetime: {value!r}")
-
-
-def day_number(iso_date: str) -> int:
-    """Days since 1970-01-01 of an ISO date."""
-    return (date.fromisoformat(iso_date) - EPOCH_DATE).days
-
-
-def iso_date(epoch: int) -> str:
-    """ISO date (UTC) of epoch seconds."""
-    return FORMATS.day(epoch // 86400)

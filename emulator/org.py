@@ -6,7 +6,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from emulator import ids as idmod
 from emulator.auth import Auth, AuthConfig
 from emulator.bulk import BulkJobs, Job
 from emulator.clock import Clock
@@ -409,7 +408,3 @@ class Org(ChangesMixin):
         seqs = [j.snapshot_seq for j in self.jobs.jobs.values() if j.snapshot_seq is not None]
         seqs += self.cursors.live_seqs()
         return min(seqs, default=self.seq)
-
-
-def short_id(sf_id: str) -> str:
-    return idmod.to18(sf_id)[:15]

@@ -14,7 +14,7 @@ from array import array
 from bisect import bisect_left
 
 from emulator.data.chunk import Chunk, RandomTables
-from emulator.data.columns import Column, Func, Pool, quote
+from emulator.data.columns import Column, Func, Pool
 from emulator.ids import IdCodec
 
 DAY = 86400
@@ -237,10 +237,6 @@ class ObjectGen:
     def chunk(self, idxs) -> Chunk:
         return Chunk(self, idxs)
 
-    def typed_columns(self, idxs, names) -> dict[str, list]:
-        ch = Chunk(self, idxs)
-        return {n: ch.typed(n) for n in names}
-
     def parent_proportional(self, ch: Chunk, parent: str, spread: int, null_pct: int = 0) -> list:
         """Parent index just behind the proportional position (minus up to spread - 1): the
         parent was created before the child, and neighbouring children share parents."""
@@ -275,7 +271,3 @@ def user_ref_pool(data: OrgData, key: str, weights: dict[str, int]) -> Pool:
     pool += [codec.encode(ADMIN_INDEX)] * weights.get("admin", 0) * len(reps)
     pool += reps * weights.get("reps", 0)
     return Pool("reference", key, pool)
-
-
-def quoted(values) -> list[str]:
-    return ['""' if v is None else quote(v) for v in values]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import random
 
 from emulator.clock import FORMATS
 from emulator.data import common, vocab
@@ -467,7 +466,3 @@ def account_feed(data: OrgData) -> ObjectGen:
     )
     gen.add("LinkUrl", Const("url", None))
     return gen
-
-
-def rng_for(seed: int, key: str) -> random.Random:
-    return random.Random(f"{seed}/{key}")

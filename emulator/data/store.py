@@ -255,11 +255,6 @@ class ObjectStore:
                 self._mod_log_sorted = False
             log.append((modstamp, index))
 
-    def current_values(self, index: int, seq: int) -> dict:
-        """The record's full typed values (all generated columns) as of seq."""
-        names = [f.name for f in self.obj.fields if f.name in self.gen.columns]
-        return self.record(index, names, seq)
-
     def create(self, values: dict, *, seq: int, now: int, user_id: str) -> int:
         clean = self._normalise(values)
         index = self.next_index

@@ -19,7 +19,6 @@ from emulator.bulk import (
     decode_locator,
     encode_locator,
 )
-from emulator.soql.errors import SoqlError
 from emulator.soql.parser import parse
 from emulator.web.common import api_call, json_response, not_found, sf_error
 
@@ -283,7 +282,3 @@ def result_pages(org, request: Request, version: str, job_id: str) -> Response:
     return api_call(
         org, request, version, "bulk_result_pages", handler, min_version=MIN_RESULT_PAGES_VERSION
     )
-
-
-def soql_error(err: SoqlError) -> Response:
-    return sf_error(400, err.error_code, err.message)

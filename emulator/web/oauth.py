@@ -14,7 +14,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from emulator.auth import OAuthError, SessionError
-from emulator.users import PASSWORD, USERS, USERS_BY_NAME
+from emulator.users import PASSWORD, USERS_BY_NAME
 from emulator.web.common import JSON_TYPE, bearer
 from emulator.web.pages import authorize_page, error_page
 
@@ -264,7 +264,3 @@ def userinfo(org, request: Request) -> Response:
             "is_app_installed": True,
         }
     )
-
-
-def user_choices() -> list[tuple[str, str]]:
-    return [(u.username, u.situation) for u in USERS]
