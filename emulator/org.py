@@ -381,12 +381,16 @@ class Org(ChangesMixin):
         return self.usage.total(self.clock.time()), self.api_daily_limit
 
     def counters(self) -> dict:
-        """API calls by kind, totals, jobs by state, OAuth grants by type."""
+        """API calls by kind (identity, userinfo and versions included, though they do not count
+        against the daily limit), totals, jobs by state, OAuth grants by type."""
         c = self.counters_state
         with c.lock:
-            calls = dict(c.api_calls)
+            limited = dict(c.api_calls)
             uncounted = dict(c.uncounted)
             oauth = dict(c.oauth)
+        calls = dict(limited)
+        for kind, n in uncounted.items():
+            calls[kind] = calls.get(kind, 0) + n
         by_state: dict[str, int] = {}
         self.jobs.settle()
         for job in list(self.jobs.jobs.values()):
@@ -395,7 +399,8 @@ class Org(ChangesMixin):
         return {
             "api_calls": calls,
             "api_calls_total": sum(calls.values()),
-            "uncounted_calls": uncounted,
+            "limit_counted_total": sum(limited.values()),
+            "not_counted_kinds": sorted(uncounted),
             "jobs_created": c.jobs_created,
             "jobs_by_state": by_state,
             "oauth_grants": oauth,

@@ -45,7 +45,7 @@ def authorize(org, request: Request) -> Response:
     client_id = args.get("client_id")
     redirect_uri = args.get("redirect_uri")
     state = args.get("state")
-    org.counters_state.call("authorize", counted=False)
+    org.counters_state.grant("authorize_page")
     if not redirect_uri:
         return error_page("redirect_uri_missing", "A redirect_uri is required.", 400)
     if client_id != org.auth.config.client_id:

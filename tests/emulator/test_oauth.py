@@ -295,6 +295,11 @@ def test_identity_and_userinfo(api):
     bad = requests.get(tokens["id"], headers={"Authorization": "Bearer nope"}, timeout=10)
     assert bad.status_code == 403
     assert bad.text == "Bad_OAuth_Token"
+    counters = api.org.counters()
+    assert counters["api_calls"]["identity"] == 2
+    assert counters["api_calls"]["userinfo"] == 1
+    assert counters["limit_counted_total"] == 0
+    assert counters["oauth_grants"]["authorization_code"] == 1
 
 
 def test_the_inactive_user_cannot_get_or_refresh_tokens(api):
