@@ -156,3 +156,21 @@ def test_the_clock_only_moves_forward(org):
     assert (org.clock.now() - t).total_seconds() >= 3600
     with pytest.raises(ValueError):
         org.clock.advance(-1)
+
+
+def test_a_created_document_serves_its_own_body(org):
+    import base64
+
+    sf_id = org.create(
+        "Document",
+        {
+            "Name": "notes.txt",
+            "DeveloperName": "notes",
+            "Body": base64.b64encode(b"hello").decode(),
+        },
+    )
+    rec = find(org, "Document", sf_id)
+    assert rec["BodyLength"] == 5
+    assert rec["Body"].endswith(f"/Document/{sf_id}/Body")
+    store = org.stores["Document"]
+    assert store.blob(store.gen.codec.decode(sf_id), org.seq) == b"hello"

@@ -391,3 +391,18 @@ def test_a_refresh_token_is_issued_only_when_asked_for(api, scope):
     body = exchange(api, code).json()
     assert ("refresh_token" in body) == ("refresh_token" in scope or "offline_access" in scope)
     assert body["scope"] == scope
+
+
+def test_configured_callbacks_must_match_exactly(api):
+    auth = api.org.auth
+    auth.config.redirect_uris = ("https://app.example.com/cb",)
+    try:
+        assert auth.redirect_allowed("https://app.example.com/cb")
+        assert not auth.redirect_allowed("https://app.example.com/cb/other")
+        assert not auth.redirect_allowed(CALLBACK)
+    finally:
+        auth.config.redirect_uris = ()
+    assert auth.redirect_allowed("http://127.0.0.1:9999/anything")
+    assert auth.redirect_allowed("https://localhost/cb")
+    assert not auth.redirect_allowed("http://example.com/cb")
+    assert not auth.redirect_allowed("ftp://127.0.0.1/cb")
