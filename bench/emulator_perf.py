@@ -34,6 +34,12 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (from /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start(profile: str) -> tuple[subprocess.Popen, str, float]:
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -74,11 +80,15 @@ def token(base: str) -> dict:
 
 
 def bulk_fields(base: str, h: dict, sobject: str) -> list[str]:
-    d = requests.get(f"{base}/services/data/v{V}/sobjects/{sobject}/describe", headers=h, timeout=30)
-    return [f["name"] for f in d.json()["fields"] if f["type"] not in ("address", "location", "base64")]
+    d = requests.get(
+        f"{base}/services/data/v{V}/sobjects/{sobject}/describe", headers=h, timeout=30
+    )
+    return [
+        f["name"] for f in d.json()["fields"] if f["type"] not in ("address", "location", "base64")
+    ]
 
 
-def stream_rate(base: str, h: dict, rows: int, gzip: bool) -> tuple[float, int]:
+def stream_rate(base: str, h: dict, rows: int, gzip: bool) -> tuple[float, int, int]:
     fields = bulk_fields(base, h, "Contact")
     q = f"SELECT {', '.join(fields)} FROM Contact"
     job = requests.post(
@@ -88,7 +98,9 @@ def stream_rate(base: str, h: dict, rows: int, gzip: bool) -> tuple[float, int]:
         timeout=60,
     ).json()
     while True:
-        info = requests.get(f"{base}/services/data/v{V}/jobs/query/{job['id']}", headers=h, timeout=60)
+        info = requests.get(
+            f"{base}/services/data/v{V}/jobs/query/{job['id']}", headers=h, timeout=60
+        )
         if info.json()["state"] == "JobComplete":
             break
         time.sleep(0.05)
@@ -115,7 +127,7 @@ def stream_rate(base: str, h: dict, rows: int, gzip: bool) -> tuple[float, int]:
         locator = r.headers["Sforce-Locator"]
         if locator == "null":
             break
-    return got / (time.perf_counter() - t0), nbytes
+    return got / (time.perf_counter() - t0), nbytes, got
 
 
 def count_latency(base: str, h: dict) -> list[tuple[str, float, float, int]]:
@@ -129,7 +141,9 @@ def count_latency(base: str, h: dict) -> list[tuple[str, float, float, int]]:
         total = 0
         for _ in range(3):
             t0 = time.perf_counter()
-            r = requests.get(f"{base}/services/data/v{V}/query", params={"q": q}, headers=h, timeout=60)
+            r = requests.get(
+                f"{base}/services/data/v{V}/query", params={"q": q}, headers=h, timeout=60
+            )
             times.append(time.perf_counter() - t0)
             total = r.json()["totalSize"]
         out.append((label, times[0] * 1000, min(times[1:]) * 1000, total))
@@ -148,11 +162,19 @@ def main() -> None:
             h = token(base)
             stream_rate(base, h, 2000, True)  # warm-up: pools and tables are built on first use
             for gz in (False, True):
-                rate, nbytes = stream_rate(base, h, args.rows, gz)
+                cpu0 = cpu_seconds(proc.pid)
+                rate, nbytes, got = stream_rate(base, h, args.rows, gz)
+                per_row = (cpu_seconds(proc.pid) - cpu0) / got * 1e6
                 kind = "gzip" if gz else "plain"
-                print(f"   result stream ({kind}): {rate:,.0f} rows/s ({nbytes / 1e6:.1f} MB read)")
+                print(
+                    f"   result stream ({kind}): {got:,} rows at {rate:,.0f} rows/s"
+                    f" ({nbytes / 1e6:.1f} MB read);"
+                    f" server CPU {per_row:.1f} us/row = {1e6 / per_row:,.0f} rows/s per core"
+                )
             for label, cold, warm, total in count_latency(base, h):
-                print(f"   COUNT() window {label:8}: cold {cold:.0f} ms, warm {warm:.0f} ms ({total} rows)")
+                print(
+                    f"   COUNT() window {label:8}: cold {cold:.0f} ms, warm {warm:.0f} ms ({total} rows)"
+                )
             print(f"   RSS after the runs: {rss_mb(proc.pid):.0f} MB")
         finally:
             proc.terminate()
