@@ -173,7 +173,8 @@ def main() -> None:
                 )
             for label, cold, warm, total in count_latency(base, h):
                 print(
-                    f"   COUNT() window {label:8}: cold {cold:.0f} ms, warm {warm:.0f} ms ({total} rows)"
+                    f"   COUNT() window {label:8}: cold {cold:.0f} ms, warm {warm:.0f} ms"
+                    f" ({total} rows)"
                 )
             print(f"   RSS after the runs: {rss_mb(proc.pid):.0f} MB")
         finally:
