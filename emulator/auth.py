@@ -224,6 +224,7 @@ class Auth:
         with self.lock:
             code = self.state.codes.get(form.get("code") or "")
             if code is None or code.client_id != client_id:
+                # Unverified wording for an unknown code.
                 raise OAuthError("invalid_grant", "invalid authorization code")
             if code.used or self.now() - code.created > CODE_LIFETIME:
                 raise OAuthError("invalid_grant", "expired authorization code")

@@ -12,12 +12,16 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
-import zlib
 from array import array
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from emulator.soql.plan import Plan
+
+try:  # ISA-L's deflate is about 3.5 times faster than zlib's at level 1 (requirements pin it)
+    from isal import isal_zlib as GZIP
+except ImportError:  # pragma: no cover - plain zlib works, only slower
+    import zlib as GZIP
 
 DELIMITERS = {
     "COMMA": ",",
@@ -32,6 +36,7 @@ TERMINAL = {"JobComplete", "Failed", "Aborted"}
 RETENTION = 7 * 86400
 DEFAULT_MAX_RECORDS = 50_000
 ROWS_PER_CHUNK = 2000
+# A timed-out job's errorMessage (unverified text; REST's QUERY_TIMEOUT message with its code).
 QUERY_TIMEOUT_MESSAGE = "QUERY_TIMEOUT: Your query request was running for too long."
 STATE_NAMES = {
     "UploadComplete": "UPLOAD_COMPLETE",
@@ -83,7 +88,7 @@ class Job:
     finished: float | None = None
     error_message: str | None = None
     snapshot_seq: int | None = None
-    matches: array = field(default_factory=lambda: array("l"))
+    matches: array = field(default_factory=lambda: array("I"))
 
     @property
     def include_deleted(self) -> bool:
@@ -146,8 +151,10 @@ class BulkJobs:
     def __init__(self, org):
         self.org = org
         self.jobs: dict[str, Job] = {}
+        self.active: dict[str, Job] = {}  # jobs not yet in a terminal state
         self.counter = 0
         self.lock = threading.RLock()
+        self._swept = 0.0
 
     def new_id(self) -> str:
         with self.lock:
@@ -157,22 +164,35 @@ class BulkJobs:
     def add(self, job: Job) -> None:
         with self.lock:
             self.jobs[job.id] = job
+            self.active[job.id] = job
 
     def get(self, job_id: str) -> Job | None:
+        """The job, unless unknown, deleted or past its 7-day retention."""
         self.settle()
-        return self.jobs.get(job_id)
+        job = self.jobs.get(job_id)
+        expired = job is not None and job.state in TERMINAL and self._expired(job)
+        return None if expired else job
+
+    def _expired(self, job: Job) -> bool:
+        return self.org.clock.time() - (job.modstamp or job.created) > RETENTION
 
     def created_since(self, since: float) -> int:
         return sum(1 for j in self.jobs.values() if j.created >= since)
 
     def settle(self) -> None:
-        """Move every job to the state its timing says it has reached; drop expired ones."""
+        """Move unfinished jobs to the state their timing says they have reached (called before
+        every data change, so completions snapshot first); drop expired jobs now and then."""
         now = self.org.clock.time()
         with self.lock:
-            for job in list(self.jobs.values()):
+            for job in list(self.active.values()):
                 self._advance(job, now)
-                if job.state in TERMINAL and now - (job.modstamp or job.created) > RETENTION:
-                    del self.jobs[job.id]
+                if job.state in TERMINAL:
+                    self.active.pop(job.id, None)
+            if now - self._swept > 60:
+                self._swept = now
+                for job in list(self.jobs.values()):
+                    if job.state in TERMINAL and now - (job.modstamp or job.created) > RETENTION:
+                        del self.jobs[job.id]
 
     def _advance(self, job: Job, now: float) -> None:
         if job.state in TERMINAL:
@@ -197,7 +217,7 @@ class BulkJobs:
         if limit is not None and len(job.matches) > limit:
             job.state = "Failed"
             job.error_message = QUERY_TIMEOUT_MESSAGE
-            job.matches = array("l")
+            job.matches = array("I")
             return
         job.state = "JobComplete"
 
@@ -206,6 +226,7 @@ class BulkJobs:
             self._advance(job, self.org.clock.time())
             if job.state not in ("UploadComplete", "InProgress"):
                 return False
+            self.active.pop(job.id, None)
             job.state = "Aborted"
             job.modstamp = self.org.clock.time()
             job.finished = job.modstamp
@@ -221,6 +242,34 @@ class BulkJobs:
     def clear(self) -> None:
         with self.lock:
             self.jobs.clear()
+            self.active.clear()
+
+
+def _texts(org, job: Job, offset: int, count: int, cut_after: int | None):
+    """The page's text in chunks of ROWS_PER_CHUNK rows (header first); stops early (and
+    yields CUT) when cut_after rows have gone out."""
+    delim = DELIMITERS[job.column_delimiter]
+    newline = LINE_ENDINGS[job.line_ending]
+    plan = job.plan
+    idxs = job.matches[offset : offset + count]
+    yield delim.join('"' + c.header.replace('"', '""') + '"' for c in plan.columns) + newline
+    sent = 0
+    for start in range(0, len(idxs), ROWS_PER_CHUNK):
+        part = idxs[start : start + ROWS_PER_CHUNK]
+        if cut_after is not None and sent + len(part) > cut_after:
+            part = part[: max(0, cut_after - sent)]
+            if len(part):
+                yield (
+                    newline.join(org.engine.csv_lines(plan, part, job.snapshot_seq, delim))
+                    + newline
+                )
+            yield CUT
+            return
+        yield newline.join(org.engine.csv_lines(plan, part, job.snapshot_seq, delim)) + newline
+        sent += len(part)
+
+
+CUT = object()
 
 
 def csv_page(org, job: Job, offset: int, count: int, *, gzip: bool, cut_after: int | None):
@@ -228,43 +277,17 @@ def csv_page(org, job: Job, offset: int, count: int, *, gzip: bool, cut_after: i
 
     With cut_after set, the stream stops after that many rows and raises, so the server drops
     the connection mid-body and the client sees a broken chunked transfer."""
-    delim = DELIMITERS[job.column_delimiter]
-    newline = LINE_ENDINGS[job.line_ending]
-    plan = job.plan
-    idxs = job.matches[offset : offset + count]
-    compressor = zlib.compressobj(4, zlib.DEFLATED, 31) if gzip else None
-    engine = org.engine
-    seq = job.snapshot_seq
-
-    def emit(text: str) -> bytes:
+    compressor = GZIP.compressobj(1, GZIP.DEFLATED, 31) if gzip else None
+    for text in _texts(org, job, offset, count, cut_after):
+        if text is CUT:
+            if compressor is not None:
+                yield compressor.flush(GZIP.Z_SYNC_FLUSH)
+            raise ConnectionAbortedError("emulator fault: result stream cut")
         data = text.encode("utf-8")
         org.note_result_bytes(len(data))
-        return compressor.compress(data) if compressor else data
-
-    header = delim.join('"' + c.header.replace('"', '""') + '"' for c in plan.columns) + newline
-    first = emit(header)
-    if first:
-        yield first
-    sent = 0
-    for start in range(0, len(idxs), ROWS_PER_CHUNK):
-        part = idxs[start : start + ROWS_PER_CHUNK]
-        if cut_after is not None and sent + len(part) > cut_after:
-            part = part[: max(0, cut_after - sent)]
-            cols = engine.csv_rows(plan, part, seq) if len(part) else []
-            body = "".join(delim.join(row) + newline for row in zip(*cols, strict=True))
-            if body:
-                data = emit(body)
-                if compressor:
-                    data += compressor.flush(zlib.Z_SYNC_FLUSH)
-                yield data
-            raise ConnectionAbortedError("emulator fault: result stream cut")
-        cols = engine.csv_rows(plan, part, seq)
-        body = newline.join(map(delim.join, zip(*cols, strict=True))) + newline
-        data = emit(body)
-        sent += len(part)
+        if compressor is not None:
+            data = compressor.compress(data)
         if data:
             yield data
-    if compressor:
-        tail = compressor.flush()
-        if tail:
-            yield tail
+    if compressor is not None:
+        yield compressor.flush()

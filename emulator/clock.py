@@ -53,6 +53,7 @@ class TimeFormats:
         self._days: dict[int, str] = {}
         self._hm = [f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)]
         self._ss = [f"{s:02d}.000" for s in range(60)]
+        self._tod: list[str] | None = None  # "HH:MM:SS.000Z\"" for each second of a day
 
     def day(self, day_number: int) -> str:
         """ISO date of a day number (days since 1970-01-01)."""
@@ -74,21 +75,25 @@ class TimeFormats:
         """Bulk CSV form: 2024-04-16T19:00:00.000Z."""
         return self._split(epoch) + "Z"
 
+    def _quoted_days(self, epochs) -> dict[int, str]:
+        """'"YYYY-MM-DDT' for every day the epochs fall on."""
+        out = {}
+        for e in epochs:
+            if e is not None:
+                d = e // 86400
+                if d not in out:
+                    out[d] = '"' + self.day(d) + "T"
+        return out
+
     def bulk_column(self, epochs: list) -> list[str]:
         """Quoted Bulk CSV cells for a column of epochs (None → empty quoted cell)."""
-        days = self._days
-        hm = self._hm
-        ss = self._ss
-        out = []
-        append = out.append
-        for e in epochs:
-            if e is None:
-                append('""')
-                continue
-            d, sod = divmod(e, 86400)
-            ds = days.get(d) or self.day(d)
-            append('"' + ds + "T" + hm[sod // 60] + ss[sod % 60] + 'Z"')
-        return out
+        if self._tod is None:
+            self._tod = [h + s + 'Z"' for h in self._hm for s in self._ss]
+        tod = self._tod
+        days = self._quoted_days(epochs)
+        if None in epochs:
+            return ['""' if e is None else days[e // 86400] + tod[e % 86400] for e in epochs]
+        return [days[e // 86400] + tod[e % 86400] for e in epochs]
 
 
 FORMATS = TimeFormats()
@@ -117,13 +122,3 @@ def epoch_of(value) -> int | None:
             parsed = parsed.replace(tzinfo=UTC)
         return int(parsed.timestamp())
     raise TypeError(f"not a datetime: {value!r}")
-
-
-def day_number(iso_date: str) -> int:
-    """Days since 1970-01-01 of an ISO date."""
-    return (date.fromisoformat(iso_date) - EPOCH_DATE).days
-
-
-def iso_date(epoch: int) -> str:
-    """ISO date (UTC) of epoch seconds."""
-    return FORMATS.day(epoch // 86400)

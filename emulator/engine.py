@@ -15,6 +15,8 @@ from emulator.data.store import ObjectStore
 from emulator.soql.plan import Column, Plan
 
 CHUNK = 4096
+# sorted as they are; other types sort case-insensitively, as SOQL text does
+UNFOLDED = {"int", "double", "currency", "percent", "boolean", "datetime", "id", "reference"}
 ADDRESS_KEYS = (
     ("City", "city"),
     ("Country", "country"),
@@ -119,11 +121,11 @@ class Engine:
         stop = None
         if not plan.order and plan.limit is not None:
             stop = plan.limit + (plan.offset or 0)
-        out = array("l")
+        out = array("I")
         if plan.predicate is None:
             if excluded:
                 cands = [i for i in cands if i not in excluded and i < store.next_index]
-            out = array("l", cands[:stop] if stop is not None else cands)
+            out = array("I", cands[:stop] if stop is not None else cands)
         else:
             keys = [c.key for c in plan.filter_columns]
             for start in range(0, len(cands), CHUNK):
@@ -168,14 +170,7 @@ class Engine:
         for k in reversed(range(len(plan.order))):
             col, desc, nulls_last = plan.order[k]
             values = keys[k]
-            text = col.field.type not in (
-                "int",
-                "double",
-                "currency",
-                "percent",
-                "boolean",
-                "datetime",
-            )
+            text = col.field.type not in UNFOLDED
 
             def key(p, values=values, text=text, desc=desc, nulls_last=nulls_last):
                 v = values[p]
@@ -185,7 +180,7 @@ class Engine:
                 return (0 if nulls_last != desc else 1, v.lower() if text else v)
 
             order.sort(key=key, reverse=desc)
-        return array("l", [idxs[p] for p in order])
+        return array("I", [idxs[p] for p in order])
 
     # --------------------------------------------------------------- rendering
     def rest_records(self, plan: Plan, idxs, seq: int, version: str) -> list[dict]:
@@ -216,12 +211,20 @@ class Engine:
             spec: col for (spec, _), col in zip(compounds, fetched[len(extra) :], strict=True)
         }
         root = f"/services/data/v{version}/sobjects/"
+        values = [
+            _json_column(col, raw, version, compound_values, ids, parent_ids)
+            for col, raw in zip(plan.columns, cols, strict=True)
+        ]
+        direct = [col.key[-1] for col in plan.columns if not col.chain]
+        direct_values = [v for col, v in zip(plan.columns, values, strict=True) if not col.chain]
+        chained = [(col, v) for col, v in zip(plan.columns, values, strict=True) if col.chain]
         records = []
-        for row in range(len(idxs)):
-            rec = {"attributes": {"type": sobject, "url": root + sobject + "/" + ids[row]}}
-            for col, values in zip(plan.columns, cols, strict=True):
+        for row, sf_id in enumerate(ids):
+            rec = {"attributes": {"type": sobject, "url": root + sobject + "/" + sf_id}}
+            for name, column in zip(direct, direct_values, strict=True):
+                rec[name] = column[row]
+            for col, column in chained:
                 target = rec
-                owner_id = ids[row]
                 rels = tuple(f.rel for f in col.chain)
                 for depth in range(len(rels)):
                     pid = parent_ids[rels[: depth + 1]][row]
@@ -237,12 +240,8 @@ class Engine:
                             "attributes": {"type": obj, "url": root + obj + "/" + pid}
                         }
                     target = nested
-                    owner_id = pid
                 if target is not None:
-                    value = _json_value(col, values[row], version, compound_values, row)
-                    if col.field.type == "base64" and value is not None:
-                        value = value.replace("{ID}", owner_id)
-                    target[col.key[-1]] = value
+                    target[col.key[-1]] = column[row]
             records.append(rec)
         return records
 
@@ -262,32 +261,55 @@ class Engine:
                     )
         return out
 
-    def csv_rows(self, plan: Plan, idxs, seq: int) -> list[list[str]]:
-        """Quoted CSV cells, one list per selected column."""
-        return self.fetch(plan.sobject.name, idxs, plan.columns, seq, csv=True)
+    def csv_lines(self, plan: Plan, idxs, seq: int, delim: str) -> list[str]:
+        """CSV rows (without line endings) of the selected columns, as of seq."""
+        store = self.stores[plan.sobject.name]
+        parts: list[list[str]] = []
+        run: list[str] = []
+        for col in plan.columns:
+            if not col.chain:
+                run.append(col.field.name)
+                continue
+            if run:
+                parts.append(store.csv_rows(idxs, run, seq, delim))
+                run = []
+            parts.append(self.fetch(plan.sobject.name, idxs, [col], seq, csv=True)[0])
+        if run:
+            parts.append(store.csv_rows(idxs, run, seq, delim))
+        if len(parts) == 1:
+            return parts[0]
+        return list(map(delim.join, zip(*parts, strict=True)))
 
 
-def _json_value(col: Column, value, version: str, compound_values: dict, row: int):
+def _json_column(col: Column, values: list, version: str, compound_values: dict, ids, parent_ids):
+    """A column's values as REST JSON shows them."""
     t = col.field.type
     if t == "datetime":
-        return FORMATS.rest(value)
+        rest = FORMATS.rest
+        return [rest(v) for v in values]
     if t == "base64":
-        if value is None:
-            return None
-        obj = col.objects[-1]
-        return f"/services/data/v{version}/sobjects/{obj}/{{ID}}/{col.field.name}"
+        owners = ids if not col.chain else parent_ids[tuple(f.rel for f in col.chain)]
+        url = f"/services/data/v{version}/sobjects/{col.objects[-1]}/"
+        return [
+            None if v is None or o is None else f"{url}{o}/{col.field.name}"
+            for v, o in zip(values, owners, strict=True)
+        ]
     if t == "address":
-        parts = {
-            key: compound_values.get((col.key, col.field.name.removesuffix("Address") + suffix))
-            for suffix, key in ADDRESS_KEYS
-        }
-        values = {k: (None if v is None else v[row]) for k, v in parts.items()}
-        return None if all(v is None for v in values.values()) else values
+        stem = col.field.name.removesuffix("Address")
+        parts = [
+            (key, compound_values.get((col.key, stem + suffix))) for suffix, key in ADDRESS_KEYS
+        ]
+        out = []
+        for row in range(len(values)):
+            value = {key: (None if part is None else part[row]) for key, part in parts}
+            out.append(None if all(v is None for v in value.values()) else value)
+        return out
     if t == "location":
         stem = col.field.name.removesuffix("__c")
-        lat = compound_values.get((col.key, f"{stem}__Latitude__s"))
-        lon = compound_values.get((col.key, f"{stem}__Longitude__s"))
-        lat = None if lat is None else lat[row]
-        lon = None if lon is None else lon[row]
-        return None if lat is None and lon is None else {"latitude": lat, "longitude": lon}
-    return value
+        lat = compound_values.get((col.key, f"{stem}__Latitude__s")) or [None] * len(values)
+        lon = compound_values.get((col.key, f"{stem}__Longitude__s")) or [None] * len(values)
+        return [
+            None if a is None and b is None else {"latitude": a, "longitude": b}
+            for a, b in zip(lat, lon, strict=True)
+        ]
+    return values

@@ -17,6 +17,7 @@ CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _B62_VALUE = {c: n for n, c in enumerate(B62)}
 INSTANCE = "8c"  # the emulated pod's two-character instance code
 RECORD_BASE = 62**4  # record numbers start here so Ids look like real ones (…0000aB3xY…)
+MAX_CACHED_TAILS = 32  # per codec: 32 lists of 3,844 short strings, whatever the number of records
 
 
 def checksum_suffix(id15: str) -> str:
@@ -87,6 +88,8 @@ class IdCodec:
         self.prefix = prefix
         self._head_cache: dict[int, tuple[str, int, int]] = {}
         self._lo = _low_table()
+        self._tail_cache: dict[tuple[int, int, bool], list[str]] = {}
+        self._blocks: dict[int, tuple[str, list[str]]] = {}
 
     @staticmethod
     def _bits(chars: str, offset: int) -> int:
@@ -116,19 +119,58 @@ class IdCodec:
         """18-character Ids of many records (None stays None)."""
         out = []
         append = out.append
-        head = self._head
-        lo_table = self._lo
-        first = self._first_chunk_char()
-        alpha = CHECKSUM_ALPHABET
+        blocks = self._blocks
+        base = RECORD_BASE
         for index in indexes:
             if index is None:
                 append(None)
                 continue
-            q, r = divmod(index + RECORD_BASE, 3844)
-            id13, c2, c3 = head(q)
-            lo, lo_bits = lo_table[r]
-            append(id13 + lo + first + alpha[c2] + alpha[c3 | lo_bits])
+            q, r = divmod(index + base, 3844)
+            block = blocks.get(q)
+            if block is None:
+                block = self._block(q)
+            append(block[0] + block[1][r])
         return out
+
+    def _block(self, q: int) -> tuple[str, list[str]]:
+        id13, c2, c3 = self._head(q)
+        block = (id13, self._tails(c2, c3, False))
+        if len(self._blocks) >= MAX_CACHED_TAILS:
+            self._blocks.clear()  # bounded: memory must not grow with the org's size
+        self._blocks[q] = block
+        return block
+
+    def encode_range(self, start: int, n: int, quote: bool = False) -> list[str]:
+        """Ids of records start … start + n - 1 (optionally as quoted CSV cells), built from
+        per-block tails: within one block of 3,844 records only the last two digits and the
+        final checksum character change."""
+        out: list[str] = []
+        index = start
+        end = start + n
+        while index < end:
+            q, r = divmod(index + RECORD_BASE, 3844)
+            take = min(end - index, 3844 - r)
+            id13, c2, c3 = self._head(q)
+            tails = self._tails(c2, c3, quote)
+            lead = ('"' + id13) if quote else id13
+            out.extend([lead + t for t in tails[r : r + take]])
+            index += take
+        return out
+
+    def _tails(self, c2: int, c3: int, quote: bool) -> list[str]:
+        key = (c2, c3, quote)
+        tails = self._tail_cache.get(key)
+        if tails is None:
+            if len(self._tail_cache) >= MAX_CACHED_TAILS:
+                self._tail_cache.pop(next(iter(self._tail_cache)))
+            first = self._first_chunk_char()
+            end = '"' if quote else ""
+            c2ch = CHECKSUM_ALPHABET[c2]
+            tails = [
+                lo + first + c2ch + CHECKSUM_ALPHABET[c3 | bits] + end for lo, bits in self._lo
+            ]
+            self._tail_cache[key] = tails
+        return tails
 
     def _first_chunk_char(self) -> str:
         return CHECKSUM_ALPHABET[self._bits((self.prefix + INSTANCE)[:5], 0)]

@@ -6,11 +6,10 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from emulator import ids as idmod
 from emulator.auth import Auth, AuthConfig
 from emulator.bulk import BulkJobs, Job
 from emulator.clock import Clock
-from emulator.data import gen_more, gen_sales
+from emulator.data import gen_more, gen_opportunity, gen_sales
 from emulator.data.base import DAY, OrgData
 from emulator.data.profiles import profile_counts
 from emulator.data.store import ObjectStore, RecordError
@@ -136,13 +135,14 @@ class Org(ChangesMixin):
 
     # ----------------------------------------------------------------- building
     def _build(self) -> None:
-        self.catalog = build_catalog()
+        """Generators (pure functions of the seed, with their lazily built pools) are made once;
+        everything that changes lives in the state built by _build_state."""
         self.data = OrgData(self.seed, self.counts_config, self.data_end, self.sandbox)
-        gens = [
+        self.gens = [
             gen_sales.account(self.data),
             gen_sales.contact(self.data),
             gen_sales.lead(self.data),
-            gen_sales.opportunity(self.data),
+            gen_opportunity.opportunity(self.data),
             gen_more.campaign(self.data),
             gen_more.campaign_member(self.data),
             gen_more.user(self.data),
@@ -150,8 +150,16 @@ class Org(ChangesMixin):
             gen_more.organization(self.data, ORG_NAME),
             gen_more.account_feed(self.data),
         ]
+        self._added_columns: list[tuple[str, str]] = []
+        self._build_state()
+
+    def _build_state(self) -> None:
+        for sobject, name in self._added_columns:
+            self.stores[sobject].gen.columns.pop(name, None)
+        self._added_columns = []
+        self.catalog = build_catalog()
         self.stores: dict[str, ObjectStore] = {
-            g.name: ObjectStore(self.catalog[g.name], g) for g in gens
+            g.name: ObjectStore(self.catalog[g.name], g) for g in self.gens
         }
         self.engine = Engine(self.stores)
         self.users = {u.username: UserState(u, u.active) for u in USERS}
@@ -162,7 +170,7 @@ class Org(ChangesMixin):
         """Back to the pristine seeded state: data, schema, permissions, jobs, query cursors,
         faults, counters, API usage and the clock. Issued OAuth tokens stay valid."""
         with self.lock:
-            self._build()
+            self._build_state()
             self.jobs.clear()
             self.cursors.clear()
             self.faults.clear()
@@ -290,6 +298,7 @@ class Org(ChangesMixin):
             store.obj.fields.append(fdef)
             store.obj.invalidate()
             store.gen.add(name, added_field_column(self.data, store.gen, fdef))
+            self._added_columns.append((store.obj.name, name))
             self.schema_changed = int(self.clock.time())
 
     def remove_field(self, sobject: str, name: str) -> None:
@@ -360,7 +369,8 @@ class Org(ChangesMixin):
 
     def note_result_bytes(self, n: int) -> None:
         self.result_usage.add(self.clock.time(), n)
-        self.counters_state.result_bytes += n
+        with self.counters_state.lock:
+            self.counters_state.result_bytes += n
 
     def api_usage(self) -> tuple[int, int]:
         """(used, max) of the rolling 24-hour API request count, as Sforce-Limit-Info shows."""
@@ -371,12 +381,16 @@ class Org(ChangesMixin):
         return self.usage.total(self.clock.time()), self.api_daily_limit
 
     def counters(self) -> dict:
-        """API calls by kind, totals, jobs by state, OAuth grants by type."""
+        """API calls by kind (identity, userinfo and versions included, though they do not count
+        against the daily limit), totals, jobs by state, OAuth grants by type."""
         c = self.counters_state
         with c.lock:
-            calls = dict(c.api_calls)
+            limited = dict(c.api_calls)
             uncounted = dict(c.uncounted)
             oauth = dict(c.oauth)
+        calls = dict(limited)
+        for kind, n in uncounted.items():
+            calls[kind] = calls.get(kind, 0) + n
         by_state: dict[str, int] = {}
         self.jobs.settle()
         for job in list(self.jobs.jobs.values()):
@@ -385,7 +399,8 @@ class Org(ChangesMixin):
         return {
             "api_calls": calls,
             "api_calls_total": sum(calls.values()),
-            "uncounted_calls": uncounted,
+            "limit_counted_total": sum(limited.values()),
+            "not_counted_kinds": sorted(uncounted),
             "jobs_created": c.jobs_created,
             "jobs_by_state": by_state,
             "oauth_grants": oauth,
@@ -398,7 +413,3 @@ class Org(ChangesMixin):
         seqs = [j.snapshot_seq for j in self.jobs.jobs.values() if j.snapshot_seq is not None]
         seqs += self.cursors.live_seqs()
         return min(seqs, default=self.seq)
-
-
-def short_id(sf_id: str) -> str:
-    return idmod.to18(sf_id)[:15]

@@ -92,6 +92,8 @@ def batch_size(header: str | None, plan: Plan) -> int:
 
 
 def page_body(org, cursor: Cursor, offset: int, version: str, path: str) -> dict:
+    """One page; nextRecordsUrl is /query/<locator>-<offset>, or /queryAll/… for queryAll
+    (the queryAll spelling is from the docs' queryAll page, not re-checked)."""
     total = len(cursor.matches)
     end = min(total, offset + cursor.batch)
     records = org.engine.rest_records(cursor.plan, cursor.matches[offset:end], cursor.seq, version)

@@ -36,6 +36,10 @@ class EmulatorServer:
             log_socket_errors=False,
             channel_timeout=300,
             connection_limit=200,
+            # Result pages are generated in ~1 MB chunks: keep them in memory instead of
+            # waitress's default spill-to-temp-file beyond 1 MB.
+            outbuf_overflow=4 * 1024 * 1024,
+            outbuf_high_watermark=16 * 1024 * 1024,
         )
         self.org.base_url = self.base_url
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -84,7 +88,11 @@ class EmulatorServer:
             finally:
                 done.set()
 
-        server.trigger.pull_trigger(close_all)
+        try:
+            server.trigger.pull_trigger(close_all)
+        except OSError:
+            # The event loop is already gone (its trigger closed): close from here.
+            close_all()
         done.wait(timeout=10)
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         self._thread.join(timeout=10)

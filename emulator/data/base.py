@@ -14,7 +14,7 @@ from array import array
 from bisect import bisect_left
 
 from emulator.data.chunk import Chunk, RandomTables
-from emulator.data.columns import Column, Func, Pool, quote
+from emulator.data.columns import Column, Func, Pool
 from emulator.ids import IdCodec
 
 DAY = 86400
@@ -35,6 +35,11 @@ class OrgData:
         self.tables = RandomTables(seed)
         self.codecs: dict[str, IdCodec] = {}
         self.gens: dict[str, ObjectGen] = {}
+
+    def child_span(self) -> tuple[int, int]:
+        """Children start a day after parents: with parent indexes chosen one step behind the
+        proportional position, a parent is always created before its children."""
+        return self.data_start + DAY, self.data_end
 
     def codec(self, prefix: str) -> IdCodec:
         codec = self.codecs.get(prefix)
@@ -74,7 +79,8 @@ class TimeModel:
             elif k >= late:
                 append(c + (((end - c) * f) >> 16))
             else:
-                append(min(c + ((MOD_DELTA * f) >> 16), end))
+                m = c + ((MOD_DELTA * f) >> 16)
+                append(m if m < end else end)
         return out
 
     def created_at(self, index: int) -> int:
@@ -90,14 +96,15 @@ class TimeModel:
             pairs = []
             late = 100 - LATE_PCT
             for lo in range(0, self.gen.count, 50000):
-                ch = Chunk(self.gen, range(lo, min(lo + 50000, self.gen.count)))
-                kinds = ch.r("mod_kind", 100)
-                mods = ch.typed("SystemModstamp")
-                pairs.extend(
-                    (m, i) for i, k, m in zip(ch.idxs, kinds, mods, strict=True) if k >= late
+                kinds = Chunk(self.gen, range(lo, min(lo + 50000, self.gen.count))).r(
+                    "mod_kind", 100
                 )
+                chosen = [lo + p for p, k in enumerate(kinds) if k >= late]
+                if chosen:
+                    mods = Chunk(self.gen, chosen).typed("SystemModstamp")
+                    pairs.extend(zip(mods, chosen, strict=True))
             pairs.sort()
-            self._late = (array("q", [m for m, _ in pairs]), array("l", [i for _, i in pairs]))
+            self._late = (array("q", [m for m, _ in pairs]), array("I", [i for _, i in pairs]))
         return self._late
 
     def modstamp_candidates(self, lo: int | None, hi: int | None) -> list[int] | range:
@@ -121,16 +128,37 @@ class TimeModel:
         return range(i_lo, max(i_lo, i_hi))
 
 
+class Alias(Column):
+    """Another column's values (and CSV cells, formatted once)."""
+
+    direct_csv = True
+
+    def __init__(self, ftype: str, source: str):
+        self.ftype = ftype
+        self.source = source
+
+    def typed(self, ch: Chunk) -> list:
+        return ch.typed(self.source)
+
+    def csv(self, ch: Chunk) -> list:
+        return ch.csv(self.source)
+
+
 class IdColumn(Column):
     ftype = "id"
+    direct_csv = True
 
     def __init__(self, codec: IdCodec):
         self.codec = codec
 
     def typed(self, ch: Chunk) -> list:
+        if ch.contig:
+            return self.codec.encode_range(ch.i0, ch.n)
         return self.codec.encode_many(ch.idxs)
 
     def csv(self, ch: Chunk) -> list:
+        if ch.contig:
+            return self.codec.encode_range(ch.i0, ch.n, quote=True)
         return ['"' + s + '"' for s in ch.typed("Id")]
 
 
@@ -146,12 +174,14 @@ class RefColumn(Column):
     def typed(self, ch: Chunk) -> list:
         return self.codec.encode_many(self.parent_index(ch))
 
-    def csv(self, ch: Chunk) -> list:
-        return ['""' if s is None else '"' + s + '"' for s in self.typed(ch)]
+    def cells(self, values) -> list:
+        return ['""' if s is None else '"' + s + '"' for s in values]
 
 
 class FixedRows(Column):
     """Overrides some records' values (the emulated users, the organization)."""
+
+    direct_csv = True
 
     def __init__(self, inner: Column, name: str, rows: dict[int, dict]):
         self.inner = inner
@@ -192,7 +222,7 @@ class ObjectGen:
         self.add("Id", IdColumn(self.codec))
         self.add("CreatedDate", Func("datetime", self.time.created))
         self.add("SystemModstamp", Func("datetime", self.time.modstamp))
-        self.add("LastModifiedDate", Func("datetime", lambda ch: ch.typed("SystemModstamp")))
+        self.add("LastModifiedDate", Alias("datetime", "SystemModstamp"))
         data.gens[name] = self
 
     def add(self, name: str, column: Column) -> None:
@@ -207,13 +237,9 @@ class ObjectGen:
     def chunk(self, idxs) -> Chunk:
         return Chunk(self, idxs)
 
-    def typed_columns(self, idxs, names) -> dict[str, list]:
-        ch = Chunk(self, idxs)
-        return {n: ch.typed(n) for n in names}
-
     def parent_proportional(self, ch: Chunk, parent: str, spread: int, null_pct: int = 0) -> list:
-        """Parent index close to (and not after) the proportional position: the parent was
-        created before the child, and neighbouring children share parents."""
+        """Parent index just behind the proportional position (minus up to spread - 1): the
+        parent was created before the child, and neighbouring children share parents."""
         n_parent = self.data.counts.get(parent, 0)
         if n_parent == 0:
             return [None] * ch.n
@@ -221,10 +247,16 @@ class ObjectGen:
         back = ch.r(f"parent:{parent}", spread)
         nulls = ch.r(f"parent-null:{parent}", 100)
         top = n_parent - 1
-        return [
-            None if z < null_pct else max(0, min(top, (i * ratio_num) // ratio_den) - b)
-            for i, b, z in zip(ch.idxs, back, nulls, strict=True)
-        ]
+        out = []
+        append = out.append
+        for i, b, z in zip(ch.idxs, back, nulls, strict=True):
+            if z < null_pct:
+                append(None)
+                continue
+            p = (i * ratio_num) // ratio_den - 1
+            p = (top if p > top else p) - b
+            append(p if p > 0 else 0)
+        return out
 
 
 def user_ref_pool(data: OrgData, key: str, weights: dict[str, int]) -> Pool:
@@ -239,7 +271,3 @@ def user_ref_pool(data: OrgData, key: str, weights: dict[str, int]) -> Pool:
     pool += [codec.encode(ADMIN_INDEX)] * weights.get("admin", 0) * len(reps)
     pool += reps * weights.get("reps", 0)
     return Pool("reference", key, pool)
-
-
-def quoted(values) -> list[str]:
-    return ['""' if v is None else quote(v) for v in values]

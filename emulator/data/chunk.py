@@ -102,6 +102,23 @@ class Chunk:
         self.memo[mkey] = out
         return out
 
+    def slots(self, slots: list) -> list:
+        """Values of a table-ordered list (see ObjectStore._slots) for the chunk's records."""
+        period = len(slots)
+        if self.contig:
+            start = self.i0 % period
+            if start + self.n <= period:
+                return slots[start : start + self.n]
+            out = []
+            need = self.n
+            while need > 0:
+                take = min(need, period - start)
+                out.extend(slots[start : start + take])
+                need -= take
+                start = 0
+            return out
+        return [slots[i % period] for i in self.idxs]
+
     def typed(self, name: str) -> list:
         """Typed values of a field for every record of the chunk."""
         mkey = ("t", name)
@@ -116,7 +133,8 @@ class Chunk:
         mkey = ("c", name)
         hit = self.memo.get(mkey)
         if hit is None:
-            hit = self.gen.column(name).csv(self)
+            col = self.gen.column(name)
+            hit = col.csv(self) if col.direct_csv else col.cells(self.typed(name))
             self.memo[mkey] = hit
         return hit
 

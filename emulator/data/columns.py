@@ -18,6 +18,20 @@ def quote(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
+TEXT_CELLS = {
+    "string",
+    "email",
+    "url",
+    "phone",
+    "picklist",
+    "multipicklist",
+    "textarea",
+    "reference",
+    "id",
+    "date",
+}
+
+
 def csv_cells(ftype: str, values) -> list[str]:
     """Quoted CSV cells for a column of typed values of a field type."""
     if ftype == "datetime":
@@ -36,30 +50,47 @@ def csv_cell(ftype: str, value) -> str:
 
 
 class Column:
-    """Generates one field's values for a chunk of records."""
+    """Generates one field's values for a chunk of records.
+
+    CSV cells come from `csv(ch)` when `direct_csv` (pools pick pre-formatted cells), else
+    from `cells(typed values)`."""
 
     ftype = "string"
+    direct_csv = False
 
     def typed(self, ch) -> list:
         raise NotImplementedError
 
     def csv(self, ch) -> list:
-        return csv_cells(self.ftype, self.typed(ch))
+        return self.cells(self.typed(ch))
+
+    def cells(self, values) -> list:
+        return csv_cells(self.ftype, values)
 
 
 class Func(Column):
-    """Values computed by a function of the chunk."""
+    """Values computed by a function of the chunk. Generated text never contains a double
+    quote (the word lists have none), so by default (`plain=True`) CSV cells skip escaping;
+    pass plain=False for a function that may produce one."""
 
-    def __init__(self, ftype: str, fn):
+    def __init__(self, ftype: str, fn, plain: bool = True):
         self.ftype = ftype
         self.fn = fn
+        self.plain = plain
 
     def typed(self, ch) -> list:
         return self.fn(ch)
 
+    def cells(self, values) -> list:
+        if self.plain and self.ftype in TEXT_CELLS:
+            return ['""' if v is None else '"' + v + '"' for v in values]
+        return csv_cells(self.ftype, values)
+
 
 class Const(Column):
     """The same value for every record."""
+
+    direct_csv = True
 
     def __init__(self, ftype: str, value):
         self.ftype = ftype
@@ -78,6 +109,8 @@ class Pool(Column):
 
     `pool` may be a zero-argument callable: the pool is then built on first use, which keeps
     org start-up fast whatever the number of fields."""
+
+    direct_csv = True
 
     def __init__(self, ftype: str, key: str, pool):
         self.ftype = ftype

@@ -25,26 +25,43 @@ FIRST_SLUGS = [slug(n) for n in vocab.FIRST_NAMES]
 LAST_SLUGS = [slug(n) for n in vocab.LAST_NAMES]
 _PREFIX_SLUGS = [slug(p) for p in vocab.COMPANY_PREFIX]
 _CORE_SLUGS = [slug(c) for c in vocab.COMPANY_CORE]
+_TLD_SUFFIXES = ["." + t for t in vocab.TLDS]
+
+
+_COMPANY_NAMES: list[str] = []
+_DOMAIN_STEMS: list[str] = []
+
+
+def _company_tables() -> None:
+    for a, prefix in enumerate(vocab.COMPANY_PREFIX):
+        for b, core in enumerate(vocab.COMPANY_CORE):
+            _DOMAIN_STEMS.append(_PREFIX_SLUGS[a] + _CORE_SLUGS[b])
+            for suffix in vocab.COMPANY_SUFFIX:
+                _COMPANY_NAMES.append(f"{prefix} {core} {suffix}" if suffix else f"{prefix} {core}")
 
 
 def company(k: int) -> tuple[str, str]:
     """(name, domain) of company number k; numbers map to names through a fixed scramble."""
+    if not _COMPANY_NAMES:
+        _company_tables()
     m = (k * 2654435761 + 97) % _COMPANY_SPACE
-    a, rest = divmod(m, _N_CORE * _N_SUFFIX)
-    b, c = divmod(rest, _N_SUFFIX)
-    suffix = vocab.COMPANY_SUFFIX[c]
-    name = f"{vocab.COMPANY_PREFIX[a]} {vocab.COMPANY_CORE[b]}"
-    if suffix:
-        name += " " + suffix
+    tld = _TLD_SUFFIXES[(k // 7) % _N_TLD]
     wrap = k // _COMPANY_SPACE
     if wrap:
-        name = f"{name} ({wrap + 1})"
-    domain = f"{_PREFIX_SLUGS[a]}{_CORE_SLUGS[b]}{wrap or ''}.{vocab.TLDS[(k // 7) % _N_TLD]}"
-    return name, domain
+        return f"{_COMPANY_NAMES[m]} ({wrap + 1})", f"{_DOMAIN_STEMS[m // _N_SUFFIX]}{wrap}{tld}"
+    return _COMPANY_NAMES[m], _DOMAIN_STEMS[m // _N_SUFFIX] + tld
 
 
 def companies(ks) -> list[tuple[str, str] | None]:
-    return [None if k is None else company(k) for k in ks]
+    """company(k) for each k (None stays None), computing each distinct k once."""
+    seen: dict = {None: None}
+    out = []
+    for k in ks:
+        row = seen.get(k)
+        if row is None and k is not None:
+            row = seen[k] = company(k)
+        out.append(row)
+    return out
 
 
 def address_group(seed: int, key: str, size: int = 4000, null_pct: int = 0) -> TupleGroup:

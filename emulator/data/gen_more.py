@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import random
 
 from emulator.clock import FORMATS
 from emulator.data import common, vocab
@@ -115,7 +114,7 @@ def campaign_member(data: OrgData) -> ObjectGen:
         "CampaignMember",
         "00v",
         data.counts["CampaignMember"],
-        (data.data_start, data.data_end),
+        data.child_span(),
     )
     _system(gen, data, owner=False)
     n_members = max(1, gen.count)
@@ -142,7 +141,9 @@ def campaign_member(data: OrgData) -> ObjectGen:
         "CampaignId",
         RefColumn(
             data.codec("701"),
-            lambda ch: [(i * n_campaigns) // n_members if n_campaigns else None for i in ch.idxs],
+            lambda ch: [
+                max(0, (i * n_campaigns) // n_members - 1) if n_campaigns else None for i in ch.idxs
+            ],
         ),
     )
     gen.add(
@@ -447,7 +448,7 @@ def account_feed(data: OrgData) -> ObjectGen:
         "AccountFeed",
         "0D5",
         data.counts.get("AccountFeed", 0),
-        (data.data_start, data.data_end),
+        data.child_span(),
     )
     gen.add("IsDeleted", Const("boolean", False))
     n_acc = max(1, data.counts.get("Account", 1))
@@ -465,7 +466,3 @@ def account_feed(data: OrgData) -> ObjectGen:
     )
     gen.add("LinkUrl", Const("url", None))
     return gen
-
-
-def rng_for(seed: int, key: str) -> random.Random:
-    return random.Random(f"{seed}/{key}")

@@ -10,11 +10,9 @@ from emulator.data.base import DAY, ObjectGen, OrgData, RefColumn, user_ref_pool
 from emulator.data.columns import Const, Func, Pool, TupleGroup, weighted, with_nulls
 from emulator.schema.catalog_sales import (
     ACCOUNT_TYPES,
-    COMPETITORS,
     INTERESTS,
     LANGUAGES,
     LEAD_STATUS,
-    OPP_TYPES,
     OWNERSHIP,
 )
 from emulator.schema.objects import CLEAN_STATUS, INDUSTRIES, LEAD_SOURCES, RATINGS
@@ -257,9 +255,7 @@ def _emails(ch, domains, missing_pct: int) -> list:
 
 
 def contact(data: OrgData) -> ObjectGen:
-    gen = ObjectGen(
-        data, "Contact", "003", data.counts["Contact"], (data.data_start, data.data_end)
-    )
+    gen = ObjectGen(data, "Contact", "003", data.counts["Contact"], data.child_span())
     _system(gen, data)
     _person_common(gen, data)
     seed = data.seed
@@ -286,7 +282,10 @@ def contact(data: OrgData) -> ObjectGen:
     )
 
     def domains(ch):
-        return [None if a is None else common.company(a)[1] for a in account_idx(ch)]
+        return [
+            None if a is None else row[1]
+            for a, row in zip(account_idx(ch), common.companies(account_idx(ch)), strict=True)
+        ]
 
     gen.add(
         "Email",
@@ -313,7 +312,11 @@ def contact(data: OrgData) -> ObjectGen:
     gen.add("Preferred_Language__c", Pool("picklist", "lang", with_nulls(LANGUAGES, 50)))
     gen.add("Newsletter_Opt_In__c", common.bools("newsletter", 35))
     gen.add(
-        "Email_Domain__c", Func("string", lambda ch: [email_domain(e) for e in ch.typed("Email")])
+        "Email_Domain__c",
+        Func(
+            "string",
+            lambda ch: [e[e.index("@") + 1 :] if e else None for e in ch.typed("Email")],
+        ),
     )
     return gen
 
@@ -412,115 +415,4 @@ def _converted_ref(data: OrgData, prefix: str, count_key: str, converted):
     return RefColumn(data.codec(prefix), parent)
 
 
-def opportunity(data: OrgData) -> ObjectGen:
-    gen = ObjectGen(
-        data, "Opportunity", "006", data.counts["Opportunity"], (data.data_start, data.data_end)
-    )
-    _system(gen, data)
-    seed = data.seed
-
-    def account_idx(ch):
-        return ch.shared("account", lambda c: gen.parent_proportional(c, "Account", 30))
-
-    gen.add("AccountId", RefColumn(data.codec("001"), account_idx))
-    gen.add("IsPrivate", Const("boolean", False))
-    gen.add(
-        "Name",
-        Func(
-            "string",
-            lambda ch: [
-                (common.company(a)[0] if a is not None else "New Business")
-                + " - "
-                + vocab.OPP_PRODUCTS[p]
-                for a, p in zip(
-                    account_idx(ch), ch.r("product", len(vocab.OPP_PRODUCTS)), strict=True
-                )
-            ],
-        ),
-    )
-    gen.add("Description", Pool("textarea", "description", vocab.DESCRIPTIONS))
-    stages = TupleGroup(
-        "stage",
-        [(stage, *facts[:5]) for stage, facts in STAGE_FACTS.items() for _ in range(facts[5])],
-    )
-    gen.add("StageName", stages.column("picklist", 0))
-    gen.add("Probability", stages.column("percent", 1))
-    gen.add("ForecastCategory", stages.column("picklist", 2))
-    gen.add("ForecastCategoryName", stages.column("picklist", 3))
-    gen.add("IsClosed", stages.column("boolean", 4))
-    gen.add("IsWon", stages.column("boolean", 5))
-    gen.add("Amount", common.money_pool("amount", 2_000, 2_000_000, 500, 4))
-    gen.add(
-        "ExpectedRevenue",
-        Func(
-            "currency",
-            lambda ch: [
-                weighted_amount(a, p)
-                for a, p in zip(ch.typed("Amount"), ch.typed("Probability"), strict=True)
-            ],
-        ),
-    )
-    rng = random.Random(f"{seed}/qty")
-    gen.add(
-        "TotalOpportunityQuantity",
-        Pool("double", "qty", with_nulls([float(rng.randrange(1, 500)) for _ in range(499)], 60)),
-    )
-
-    def close_days(ch):
-        return ch.shared(
-            "close",
-            lambda c: [
-                cd // DAY + 14 + r
-                for cd, r in zip(c.typed("CreatedDate"), c.r("close", 200), strict=True)
-            ],
-        )
-
-    gen.add("CloseDate", Func("date", lambda ch: [FORMATS.day(d) for d in close_days(ch)]))
-    gen.add("Type", Pool("picklist", "type", with_nulls(OPP_TYPES, 10)))
-    gen.add("NextStep", Pool("string", "next", vocab.NEXT_STEPS))
-    gen.add("LeadSource", Pool("picklist", "source", with_nulls(LEAD_SOURCES, 20)))
-    n_campaigns = data.counts.get("Campaign", 0)
-    gen.add(
-        "CampaignId",
-        RefColumn(
-            data.codec("701"),
-            lambda ch: [
-                None if r >= 20 or not n_campaigns else (i * 13) % n_campaigns
-                for i, r in zip(ch.idxs, ch.r("campaign", 100), strict=True)
-            ],
-        ),
-    )
-    gen.add("HasOpportunityLineItem", Const("boolean", False))
-    gen.add("LastStageChangeDate", Func("datetime", lambda ch: ch.typed("SystemModstamp")))
-
-    def fiscal(ch):
-        return ch.shared("fiscal", lambda c: [FORMATS.day(d) for d in close_days(c)])
-
-    gen.add("FiscalYear", Func("int", lambda ch: [int(d[:4]) for d in fiscal(ch)]))
-    gen.add(
-        "FiscalQuarter", Func("int", lambda ch: [(int(d[5:7]) - 1) // 3 + 1 for d in fiscal(ch)])
-    )
-    gen.add(
-        "Fiscal",
-        Func("string", lambda ch: [f"{d[:4]} {(int(d[5:7]) - 1) // 3 + 1}" for d in fiscal(ch)]),
-    )
-    gen.add("ContactId", Const("reference", None))
-    gen.add(
-        "Discount_Percent__c",
-        Pool("percent", "discount", with_nulls([0.0, 5.0, 10.0, 12.5, 15.0, 20.0], 50)),
-    )
-    gen.add("Competitor__c", Pool("picklist", "competitor", with_nulls(COMPETITORS, 50)))
-    gen.add(
-        "Weighted_Amount__c",
-        Func(
-            "currency",
-            lambda ch: [
-                weighted_amount(a, p)
-                for a, p in zip(ch.typed("Amount"), ch.typed("Probability"), strict=True)
-            ],
-        ),
-    )
-    return gen
-
-
-__all__ = ["CLEAN_STATUS", "account", "contact", "lead", "opportunity"]
+__all__ = ["CLEAN_STATUS", "account", "contact", "lead"]

@@ -17,7 +17,7 @@ from emulator.clock import epoch_of
 from emulator.data import derived
 from emulator.data.base import ObjectGen
 from emulator.data.chunk import Chunk
-from emulator.data.columns import csv_cell
+from emulator.data.columns import Const, Pool, csv_cell
 from emulator.schema.objects import ObjectDef
 
 IMMUTABLE = {
@@ -58,6 +58,7 @@ class ObjectStore:
         self.created_times: list[int] = []  # CreatedDate of created records, in index order
         self._mod_log: list[tuple[int, int]] = []  # (SystemModstamp, index) of changes
         self._mod_log_sorted = True
+        self._segment_cache: dict = {}
 
     # ----------------------------------------------------------------- reading
     def version_at(self, index: int, seq: int) -> Version | None:
@@ -108,6 +109,72 @@ class ObjectStore:
                         value = len(value)
                     cols[k][p] = csv_cell(self.field_type(name), value) if csv else value
         return cols
+
+    def csv_rows(self, idxs, names: list[str], seq: int, delim: str) -> list[str]:
+        """CSV row fragments (cells joined by delim) of the records as of seq.
+
+        The hot path of Bulk results: runs of columns drawn from one pool (an address's
+        components) and runs of constant columns are pre-joined once per column list, so a
+        row costs fewer picks and a shorter join. Changed records are rendered cell by cell."""
+        ch = Chunk(self.gen, idxs)
+        parts = []
+        for kind, a, b in self._segments(tuple(names), delim):
+            if kind == "pool":
+                parts.append(ch.slots(b))
+            elif kind == "const":
+                parts.append([a] * ch.n)
+            else:
+                parts.append(ch.csv(a) if a in self.gen.columns else ['""'] * ch.n)
+        rows = list(map(delim.join, zip(*parts, strict=True))) if len(parts) > 1 else parts[0]
+        overlay = self.overlay
+        if overlay:
+            for p, i in enumerate(idxs):
+                if i in overlay and self.version_at(i, seq) is not None:
+                    cells = self.columns([i], names, seq, csv=True)
+                    rows[p] = delim.join(c[0] for c in cells)
+        return rows
+
+    def _segments(self, names: tuple, delim: str) -> list[tuple]:
+        key = (names, delim)
+        cached = self._segment_cache.get(key)
+        if cached is not None and cached[0] == self._schema_version():
+            return cached[1]
+        segments: list[list] = []
+        for name in names:
+            col = self.gen.columns.get(name) if not self.gen.fixed else None
+            if isinstance(col, Const):
+                if segments and segments[-1][0] == "const":
+                    segments[-1][1] += delim + col.cell
+                else:
+                    segments.append(["const", col.cell, None])
+            elif isinstance(col, Pool):
+                last = segments[-1] if segments else None
+                if (
+                    last
+                    and last[0] == "pool"
+                    and last[1] == col.key
+                    and len(last[3]) == len(col.cells)
+                ):
+                    last[3] = [a + delim + b for a, b in zip(last[3], col.cells, strict=True)]
+                else:
+                    segments.append(["pool", col.key, None, list(col.cells)])
+            else:
+                segments.append(["col", name, None])
+        out = [
+            ("pool", s[1], self._slots(s[1], s[3])) if s[0] == "pool" else (s[0], s[1], None)
+            for s in segments
+        ]
+        self._segment_cache[key] = (self._schema_version(), out)
+        return out
+
+    def _slots(self, key: str, cells: list[str]) -> list[str]:
+        """The pool's cells laid out in the order of its random table: the cells of a run of
+        records are then one list slice (no per-row pick)."""
+        table = self.gen.tables.table(self.gen.name + ":" + key, len(cells))
+        return [cells[t] for t in table]
+
+    def _schema_version(self) -> int:
+        return len(self.gen.columns)
 
     def record(self, index: int, names: list[str], seq: int) -> dict:
         cols = self.columns([index], names, seq)
@@ -187,11 +254,6 @@ class ObjectStore:
             if log and (modstamp, index) < log[-1]:
                 self._mod_log_sorted = False
             log.append((modstamp, index))
-
-    def current_values(self, index: int, seq: int) -> dict:
-        """The record's full typed values (all generated columns) as of seq."""
-        names = [f.name for f in self.obj.fields if f.name in self.gen.columns]
-        return self.record(index, names, seq)
 
     def create(self, values: dict, *, seq: int, now: int, user_id: str) -> int:
         clean = self._normalise(values)

@@ -60,7 +60,7 @@ class EmulatorApp:
 
     def __init__(self, org):
         self.org = org
-        self.url_map = Map(RULES)
+        self.url_map = Map([rule.empty() for rule in RULES])
 
     def dispatch(self, request: Request) -> Response:
         org = self.org

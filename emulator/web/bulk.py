@@ -19,7 +19,6 @@ from emulator.bulk import (
     decode_locator,
     encode_locator,
 )
-from emulator.soql.errors import SoqlError
 from emulator.soql.parser import parse
 from emulator.web.common import api_call, json_response, not_found, sf_error
 
@@ -107,6 +106,7 @@ def create(org, request: Request, version: str) -> Response:
         org.jobs.add(job)
         org.job_usage.add(now)
         org.counters_state.jobs_created += 1
+        # 200 as the recorded create response shows (some docs say 201; unverified).
         return json_response(job.info(now, full=False))
 
     return api_call(org, request, version, "bulk_create", handler, min_version=MIN_BULK_VERSION)
@@ -188,6 +188,7 @@ def _completed(org, job_id: str, v: str):
     if job is None:
         return None, not_found()
     if job.state != "JobComplete":
+        # Unverified: an older doc shows this 412 body, another says 204; 412 is emulated.
         return None, sf_error(
             412,
             "JOB_NOT_COMPLETE",
@@ -206,6 +207,8 @@ def _completed(org, job_id: str, v: str):
 
 
 def _max_records(request: Request):
+    """maxRecords, or the emulator's page size when absent (Salesforce then picks a size by
+    volume; its exact default is not documented)."""
     raw = request.args.get("maxRecords")
     if raw is None or raw == "":
         return DEFAULT_MAX_RECORDS
@@ -279,7 +282,3 @@ def result_pages(org, request: Request, version: str, job_id: str) -> Response:
     return api_call(
         org, request, version, "bulk_result_pages", handler, min_version=MIN_RESULT_PAGES_VERSION
     )
-
-
-def soql_error(err: SoqlError) -> Response:
-    return sf_error(400, err.error_code, err.message)

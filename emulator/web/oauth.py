@@ -14,7 +14,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from emulator.auth import OAuthError, SessionError
-from emulator.users import PASSWORD, USERS, USERS_BY_NAME
+from emulator.users import PASSWORD, USERS_BY_NAME
 from emulator.web.common import JSON_TYPE, bearer
 from emulator.web.pages import authorize_page, error_page
 
@@ -45,7 +45,7 @@ def authorize(org, request: Request) -> Response:
     client_id = args.get("client_id")
     redirect_uri = args.get("redirect_uri")
     state = args.get("state")
-    org.counters_state.call("authorize", counted=False)
+    org.counters_state.grant("authorize_page")
     if not redirect_uri:
         return error_page("redirect_uri_missing", "A redirect_uri is required.", 400)
     if client_id != org.auth.config.client_id:
@@ -85,10 +85,14 @@ def authorize(org, request: Request) -> Response:
         return authorize_page(org, request, scope, error=None)
     form = request.form
     if form.get("action") == "deny":
+        # The help page shows `access-denied`; RFC 6749 and the user-agent example use
+        # `access_denied` (unverified which a real org sends): the RFC spelling is emulated.
         return fail("access_denied", "end-user denied authorization")
     username = form.get("username", "")
     if username not in USERS_BY_NAME or form.get("password") != PASSWORD:
         return authorize_page(org, request, scope, error="Check your username and password.")
+    # Any emulated user gets a code; the token call then refuses the inactive one
+    # (invalid_grant / inactive user), which is where connectors meet that error.
     code = org.auth.issue_code(username, client_id, redirect_uri, scope, challenge or None)
     return _redirect_with(redirect_uri, {"code": code, "state": state})
 
@@ -216,6 +220,7 @@ def identity_body(org, username: str) -> dict:
 
 
 def identity(org, request: Request, org_id: str, user_id: str) -> Response:
+    # Served by the login host: counted by kind, not against the API limit (unverified).
     org.counters_state.call("identity", counted=False)
     session = _session(org, request)
     if session is None:
@@ -259,7 +264,3 @@ def userinfo(org, request: Request) -> Response:
             "is_app_installed": True,
         }
     )
-
-
-def user_choices() -> list[tuple[str, str]]:
-    return [(u.username, u.situation) for u in USERS]

@@ -39,26 +39,27 @@ def authorize_page(org, request: Request, scope: str, error: str | None) -> Resp
     action = request.path + ("?" + request.query_string.decode() if request.query_string else "")
     chosen = request.form.get("username") or request.args.get("login_hint") or USERS[0].username
     options = "".join(
-        f"<option value='{escape(u.username)}'{' selected' if u.username == chosen else ''}>"
+        f'<option value="{escape(u.username)}"{" selected" if u.username == chosen else ""}>'
         f"{escape(u.username)} — {escape(u.situation)}</option>"
         for u in USERS
     )
     scopes = " ".join(f"<code>{escape(s)}</code>" for s in scope.split())
     kind = "sandbox" if org.sandbox else "production"
+    error_html = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     body = (
         f"<h1>Log in to {escape(org.org_name)}</h1>"
-        f"<p class=sub>Salesforce org emulator ({kind}) — connected app "
+        f'<p class="sub">Salesforce org emulator ({kind}) — connected app '
         f"<code>{escape(org.auth.config.client_id)}</code> asks for access.</p>"
-        f"<form method='post' action='{escape(action)}'>"
-        "<label for=username>Username</label>"
-        f"<select id=username name=username>{options}</select>"
-        "<label for=password>Password</label>"
-        f"<input id=password name=password type=password value='{escape(PASSWORD)}'>"
-        f"<div class=scopes>Allow access to: {scopes}</div>"
-        + (f"<p class=error role=alert>{escape(error)}</p>" if error else "")
-        + "<div class=buttons>"
-        "<button class=allow type=submit name=action value=allow>Allow</button>"
-        "<button class=deny type=submit name=action value=deny>Deny</button>"
+        f'<form method="post" action="{escape(action)}">'
+        '<label for="username">Username</label>'
+        f'<select id="username" name="username">{options}</select>'
+        '<label for="password">Password</label>'
+        f'<input id="password" name="password" type="password" value="{escape(PASSWORD)}">'
+        f'<div class="scopes">Allow access to: {scopes}</div>'
+        f"{error_html}"
+        '<div class="buttons">'
+        '<button class="allow" type="submit" name="action" value="allow">Allow</button>'
+        '<button class="deny" type="submit" name="action" value="deny">Deny</button>'
         "</div></form>"
         "<footer>Every emulated user's password is <code>emulator</code>.</footer>"
     )
@@ -68,6 +69,6 @@ def authorize_page(org, request: Request, scope: str, error: str | None) -> Resp
 def error_page(error: str, description: str, status: int) -> Response:
     body = (
         "<h1>Authorization error</h1>"
-        f"<p class=sub>error=<code>{escape(error)}</code></p><p>{escape(description)}</p>"
+        f'<p class="sub">error=<code>{escape(error)}</code></p><p>{escape(description)}</p>'
     )
     return _page("OAuth error", body, status)
