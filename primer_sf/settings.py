@@ -166,6 +166,10 @@ SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", "62.0")
 # The OAuth callback URL registered on the connected app; built from the request when blank.
 SALESFORCE_CALLBACK_URL = env("SALESFORCE_CALLBACK_URL")
 SALESFORCE_REQUEST_TIMEOUT = envint("SALESFORCE_REQUEST_TIMEOUT", 120)
+# Transient failures (5xx, timeouts, resets, UNABLE_TO_LOCK_ROW) are retried this many times
+# in all, waiting exponentially with jitter up to SALESFORCE_RETRY_MAX_WAIT seconds.
+SALESFORCE_RETRY_ATTEMPTS = envint("SALESFORCE_RETRY_ATTEMPTS", 5)
+SALESFORCE_RETRY_MAX_WAIT = envint("SALESFORCE_RETRY_MAX_WAIT", 30)
 
 
 # --- Background work (django-q2) --------------------------------------------------------------

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -103,6 +105,9 @@ class SalesforceClient(BulkQueryMixin):
         self.retry_attempts = max(1, retry_attempts)
         self.retry_max_wait = retry_max_wait
         self.retries = 0
+        # The org's clock (response Date header): sync windows end in Salesforce time, so a
+        # skewed local clock can never make a window close before rows stamped earlier.
+        self.last_server_time: datetime | None = None
         host = urlsplit(self.instance_url).hostname or ""
         self.allowed_hosts = tuple(allowed_hosts) if allowed_hosts is not None else (host,)
         url_check(self.instance_url, self.allowed_hosts)
@@ -289,8 +294,18 @@ class SalesforceClient(BulkQueryMixin):
                 error_code="CONNECTION_ERROR",
                 url=path,
             ) from exc
+        self._note_server_time(response)
         self._record(kind, method, path, response, counted)
         return response
+
+    def _note_server_time(self, response: requests.Response) -> None:
+        stamp = response.headers.get("Date")
+        if not stamp:
+            return
+        try:
+            self.last_server_time = parsedate_to_datetime(stamp)
+        except (TypeError, ValueError):
+            logger.debug("unparseable Date header %r", stamp)
 
     def _session_expired(self, response: requests.Response) -> bool:
         if response.status_code not in (401, 403):

@@ -30,8 +30,8 @@ def client_options() -> dict:
     return {
         "api_version": settings.SALESFORCE_API_VERSION,
         "timeout": float(settings.SALESFORCE_REQUEST_TIMEOUT),
-        "retry_attempts": getattr(settings, "SALESFORCE_RETRY_ATTEMPTS", 5),
-        "retry_max_wait": getattr(settings, "SALESFORCE_RETRY_MAX_WAIT", 30.0),
+        "retry_attempts": settings.SALESFORCE_RETRY_ATTEMPTS,
+        "retry_max_wait": settings.SALESFORCE_RETRY_MAX_WAIT,
         "allowed_hosts": settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS,
     }
 

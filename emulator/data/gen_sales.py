@@ -236,21 +236,29 @@ def _person_common(gen: ObjectGen, data: OrgData) -> None:
     )
 
 
-def _emails(ch, domains, missing_pct: int) -> list:
-    """first.last@domain style addresses; some missing, a few repeating the previous record's."""
-    locals_ = common.email_locals(ch)
+def _base_emails(ch, domains, missing_pct: int) -> list:
+    """first.last@domain per record; missing for some (no email, or no company domain)."""
     gaps = ch.r("email_gap", 100)
-    out = []
-    prev = None
-    for local, dom, g in zip(locals_, domains, gaps, strict=True):
-        if g < missing_pct or dom is None:
-            value = None
-        elif g == 99 and prev:
-            value = prev  # the same person entered twice
-        else:
-            value = local + "@" + dom
-        out.append(value)
-        prev = value
+    return [
+        None if g < missing_pct or dom is None else local + "@" + dom
+        for local, dom, g in zip(common.email_locals(ch), domains(ch), gaps, strict=True)
+    ]
+
+
+def _emails(ch, domains, missing_pct: int) -> list:
+    """Addresses, a few repeating the previous record's (the same person entered twice).
+
+    A value must depend on its record's index alone, never on which other records share the
+    page, so the repeat is of index - 1's own address, computed in its own chunk.
+    """
+    out = _base_emails(ch, domains, missing_pct)
+    gaps = ch.r("email_gap", 100)
+    repeats = [p for p, g in enumerate(gaps) if g == 99 and ch.idxs[p] > 0]
+    if repeats:
+        before = ch.gen.chunk([ch.idxs[p] - 1 for p in repeats])
+        for p, email in zip(repeats, _base_emails(before, domains, missing_pct), strict=True):
+            if email:
+                out[p] = email
     return out
 
 
@@ -289,7 +297,7 @@ def contact(data: OrgData) -> ObjectGen:
 
     gen.add(
         "Email",
-        Func("email", lambda ch: ch.shared("email", lambda c: _emails(c, domains(c), 5))),
+        Func("email", lambda ch: ch.shared("email", lambda c: _emails(c, domains, 5))),
     )
     gen.add("Department", Pool("string", "dept", with_nulls(vocab.DEPARTMENTS, 30)))
     gen.add(
@@ -348,7 +356,7 @@ def lead(data: OrgData) -> ObjectGen:
     gen.add("Website", Func("url", lambda ch: ["https://www." + d for _, d in company_rows(ch)]))
 
     def emails(ch):
-        out = _emails(ch, [d for _, d in company_rows(ch)], 7)
+        out = _emails(ch, lambda c: [d for _, d in company_rows(c)], 7)
         dup = ch.r("dup_contact", 100)
         n_contacts = data.counts.get("Contact", 0)
         positions = [p for p, r in enumerate(dup) if r < 2] if n_contacts else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.http import http_date
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -89,6 +90,9 @@ class EmulatorApp:
             response = self.dispatch(request)
         except HTTPException as err:
             response = err.get_response(environ)
+        # Salesforce's Date header is its own clock; here that is the emulated clock, so a
+        # client that dates its windows by the server sees advanced time too.
+        response.headers["Date"] = http_date(self.org.clock.time())
         return response(environ, start_response)
 
 

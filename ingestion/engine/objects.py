@@ -11,7 +11,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -131,8 +131,11 @@ class ObjectReader:
 
     def _server_now(self) -> datetime:
         # The org's clock, not ours: window ends must be in the same time as SystemModstamp.
+        # The Date header has whole seconds, so the org's true now is before the next second:
+        # every row visible now is stamped before it. A row stamped earlier but committed
+        # later is caught by the next window's lookback.
         moment = getattr(self.client, "last_server_time", None) or timezone.now()
-        return moment.replace(microsecond=0)
+        return moment.replace(microsecond=0) + timedelta(seconds=1)
 
     def _open_window_set(self) -> None:
         end = self._server_now()

@@ -12,7 +12,7 @@ from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parent.parent / "browser" / "screenshots"
+SHOTS = Path(__file__).resolve().parent.parent / "browser" / "screenshots" / "tmp"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -74,7 +74,7 @@ def consent(authorize_url: str, username: str, action: str = "allow") -> str:
     """Submit the emulator's login-and-consent form; return where it redirects."""
     page = requests.get(authorize_url, timeout=10)
     assert page.status_code == 200, page.text
-    assert "name=username" in page.text
+    assert 'name="username"' in page.text
     response = requests.post(
         authorize_url,
         data={"username": username, "password": PASSWORD, "action": action},

@@ -25,7 +25,7 @@ def test_the_initial_sync_after_connecting_loads_the_org(
     )
     assert IngestedRecord.objects.filter(connection=connection).count() == expected > 0
 
-    counted = emulated.org.counters()["api_calls_total"]
+    counted = emulated.org.counters()["limit_counted_total"]
     recorded = ApiUsage.objects.filter(connection=connection).aggregate(n=Sum("calls"))["n"]
     assert recorded == counted  # every counted call went through the recorder
     assert connection.org_api_used == counted
