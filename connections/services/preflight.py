@@ -262,3 +262,27 @@ def _apply_status(connection: Connection, check: Preflight, items: list[dict]) -
         connection_mark_problem(connection=connection, problem=problem)
     elif connection.status in RECOVERABLE:
         connection_mark_active(connection=connection)
+
+
+def connection_note_unreadable(*, connection: Connection, sobjects: list[str]) -> dict:
+    """A sync found it can no longer read these objects: the checklist says so, with the fix.
+
+    The connection's status is left alone (the other objects keep syncing); the customer sees
+    the failed items and "Check again" re-runs the whole preflight.
+    """
+    checklist = dict(connection.preflight or {})
+    keys = {f"object:{name}" for name in sobjects}
+    items = [item for item in checklist.get("items", []) if item.get("key") not in keys]
+    for name in sobjects:
+        items.append(
+            _item(
+                f"object:{name}",
+                f"Read access to {name}",
+                FAIL if name in REQUIRED_OBJECTS else WARN,
+                f"The last sync could not read {name}: the connected user lost Read on it. "
+                "The other objects kept syncing.",
+                f"Give the user Read on {name} (profile or permission set → Object Settings), "
+                "then click “Check again”.",
+            )
+        )
+    return _store(connection, items, None)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from connections.salesforce.exceptions import (
     SalesforceAuthError,
+    SalesforceBudgetExceeded,
     SalesforceNotFound,
     SalesforcePermissionError,
     SalesforceRateLimited,
@@ -147,9 +148,11 @@ def _auth_message(error: SalesforceAuthError) -> str:
 
 
 def _limit_code(error: SalesforceRateLimited) -> str:
-    from connections.salesforce.exceptions import SalesforceBudgetExceeded
-
-    return "api_budget" if isinstance(error, SalesforceBudgetExceeded) else "daily_limit"
+    # Our own guard says which limit ("api_budget" or "org_usage_ceiling"); Salesforce's
+    # refusal is the org's daily allocation itself.
+    if isinstance(error, SalesforceBudgetExceeded):
+        return (error.error_code or "api_budget").lower()
+    return "daily_limit"
 
 
 def _limit_message(error: SalesforceRateLimited) -> str:

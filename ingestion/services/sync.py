@@ -169,6 +169,11 @@ def _finish(ctx: RunContext) -> None:
         _mark_initial_sync(run.connection, states)
 
     ctx.commit(work)
+    unreadable = [name for name, s in states.items() if s.get("status") == UNREADABLE]
+    if unreadable:
+        from connections.services.preflight import connection_note_unreadable
+
+        connection_note_unreadable(connection=run.connection, sobjects=unreadable)
 
 
 def _mark_initial_sync(connection: Connection, states: dict[str, dict]) -> None:

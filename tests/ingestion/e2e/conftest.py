@@ -22,6 +22,7 @@ def live_org(settings):
         **settings.INGESTION,
         "POLL_INITIAL_SECONDS": 0.05,
         "POLL_MAX_SECONDS": 0.2,
+        "RETRY_MAX_WAIT_SECONDS": 0.05,
     }
     emulated = start_emulator(settings)
     yield emulated
@@ -29,14 +30,14 @@ def live_org(settings):
 
 
 @pytest.fixture
-def connect_as(live_org, connection_factory):
-    """A connection holding real tokens of an emulated user (OAuth is tested elsewhere)."""
+def connect_as_factory(connection_factory):
+    """A connection to a given emulated org, holding real tokens of one of its users."""
 
-    def make(username="integration@example.com", objects=ALL_OBJECTS) -> Connection:
-        tokens = live_org.org.issue_tokens(username)
+    def make(live, username="integration@example.com", objects=ALL_OBJECTS) -> Connection:
+        tokens = live.org.issue_tokens(username)
         org_id, user_id = tokens["id"].rstrip("/").split("/")[-2:]
         return connection_factory(
-            login_host=live_org.url,
+            login_host=live.url,
             instance_url=tokens["instance_url"],
             org_id=org_id,
             sf_user_id=user_id,
@@ -45,6 +46,17 @@ def connect_as(live_org, connection_factory):
             refresh_token=tokens["refresh_token"],
             enabled_objects=list(objects),
         )
+
+    return make
+
+
+@pytest.fixture
+def connect_as(live_org, connect_as_factory):
+    """A connection to the tiny org, holding real tokens of an emulated user (OAuth is tested
+    elsewhere)."""
+
+    def make(username="integration@example.com", objects=ALL_OBJECTS) -> Connection:
+        return connect_as_factory(live_org, username, objects)
 
     return make
 
