@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from connections.models import ApiUsage, Connection, Membership, Workspace
 from connections.services import (
+    ApiBudget,
     connection_pause,
     connection_resume,
     connection_run_preflight,
@@ -85,6 +86,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         "initial_sync_completed_at",
         "checklist",
         "preflight_checked_at",
+        "api_calls_24h",
         "org_api_used",
         "org_api_max",
         "org_api_checked_at",
@@ -96,6 +98,14 @@ class ConnectionAdmin(admin.ModelAdmin):
     @admin.display(description="Initial ingestion", boolean=True)
     def initial_ingestion(self, obj: Connection) -> bool:
         return obj.initial_sync_complete
+
+    @admin.display(description="API calls, last 24 h")
+    def api_calls_24h(self, obj: Connection) -> str:
+        used = ApiBudget(obj).used_24h()
+        if not obj.org_api_max:
+            return f"{used:,} (the org's allocation is not known yet)"
+        budget = obj.api_budget_percent * obj.org_api_max // 100
+        return f"{used:,} of this connection's budget of {budget:,} ({obj.api_budget_percent}%)"
 
     @admin.display(description="Permission checks")
     def checklist(self, obj: Connection) -> str:

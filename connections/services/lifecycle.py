@@ -52,7 +52,13 @@ def connection_resume(*, connection: Connection) -> bool:
 
 
 def connection_sync_now(*, connection: Connection, kind: str, trigger: str):
-    """Queue a sync of ``kind`` now; ``ApplicationError`` (worded for a person) if refused."""
-    from ingestion.services import runs
+    """Queue a sync of ``kind`` now; ``ApplicationError`` (worded for a person) if refused.
 
+    A full resync first resets every cursor, so the run reloads each object in full.
+    """
+    from ingestion.models import SyncRun
+    from ingestion.services import cursors, runs
+
+    if kind == SyncRun.Kind.FULL_RESYNC:
+        return cursors.connection_resync(connection=connection, trigger=trigger, full=True)
     return runs.sync_run_enqueue(connection=connection, kind=kind, trigger=trigger)

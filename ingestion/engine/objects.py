@@ -198,13 +198,17 @@ class ObjectReader:
         self.job_ready = False
 
     # -- stepping -----------------------------------------------------------------------------
+    @property
+    def wants_job_slot(self) -> bool:
+        """About to create a Bulk job (and so needs one of the org's job slots)."""
+        if self.done or self.cursor.job_id:
+            return False
+        return bool(self.pass_state) or (self.cursor.read_mode == BULK and self.phase == ROWS)
+
     def ready(self, now: float, free_slots: int) -> bool:
         if self.done or now < self.next_action_at:
             return False
-        wants_job = self.pass_state or (self.cursor.read_mode == BULK and self.phase == ROWS)
-        if wants_job and not self.cursor.job_id:
-            return free_slots > 0
-        return True
+        return free_slots > 0 if self.wants_job_slot else True
 
     def step(self) -> None:
         """Do the next piece of work: create, poll, read a page, or read REST."""

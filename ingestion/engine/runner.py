@@ -66,6 +66,19 @@ class SliceRunner:
             active = [r for r in active if self._stats(r)["status"] == ACTIVE]
         return not active
 
+    def _jobs_of_other_connections(self) -> int:
+        """Bulk jobs in flight for the same org through other connections (the cap is per org,
+        like Salesforce's own concurrency limits)."""
+        connection = self.ctx.connection
+        if not connection.org_id:
+            return 0
+        return (
+            ObjectCursor.objects.filter(connection__org_id=connection.org_id)
+            .exclude(connection=connection)
+            .exclude(job_id="")
+            .count()
+        )
+
     def _readers(self) -> list[ObjectReader]:
         readers = []
         for sobject in self.sobjects:
@@ -85,6 +98,8 @@ class SliceRunner:
     def _tick(self, active: list[ObjectReader], deadline: float) -> bool:
         in_flight = sum(1 for r in active if r.holds_job_slot)
         free = self.ctx.config.max_bulk_jobs - in_flight
+        if free > 0 and any(r.wants_job_slot for r in active):
+            free -= self._jobs_of_other_connections()
         now = self.monotonic()
         for reader in active:
             if reader.ready(now, free):

@@ -49,3 +49,28 @@ def test_a_run_page_breaks_the_run_down_per_object(staff_client, connection, syn
     html = staff_client.get(f"/admin/ingestion/syncrun/{run.pk}/change/").content.decode()
     assert "bulk_create: 1, describe: 2" in html
     assert "Grant Read on Campaign" in html
+
+
+def test_a_full_resync_from_the_admin_resets_every_cursor(
+    staff_client, connection, django_capture_on_commit_callbacks
+):
+    ObjectCursor.objects.create(connection=connection, sobject="Lead", initial_load_complete=True)
+    with django_capture_on_commit_callbacks(execute=False):
+        staff_client.post(
+            "/admin/connections/connection/",
+            {"action": "full_resync", "_selected_action": [connection.pk]},
+        )
+    run = SyncRun.objects.get()
+    assert run.kind == SyncRun.Kind.FULL_RESYNC
+    assert not ObjectCursor.objects.get(sobject="Lead").initial_load_complete
+
+
+def test_the_connection_page_shows_api_calls_against_the_budget(staff_client, connection):
+    from django.utils import timezone
+
+    connection.org_api_max = 10_000
+    connection.save()
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    connection.api_usage.create(hour=hour, calls=120)
+    page = staff_client.get(f"/admin/connections/connection/{connection.pk}/change/")
+    assert "120 of this connection&#x27;s budget of 5,000 (50%)" in page.content.decode()

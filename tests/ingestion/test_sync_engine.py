@@ -328,3 +328,22 @@ def test_a_run_works_in_slices_and_continues(sync_connection, fake_org, engine_c
     assert run.status == SyncRun.Status.SUCCEEDED
     assert run.slices > 3
     _assert_local_copy_equals(sync_connection, fake_org, "Contact")
+
+
+def test_bulk_jobs_of_the_same_org_through_another_connection_use_up_the_cap(
+    sync_connection, fake_org, engine_config, connection_factory
+):
+    _seed(fake_org)
+    other = connection_factory(org_id=sync_connection.org_id)
+    for n in range(3):
+        ObjectCursor.objects.create(connection=other, sobject=f"Obj{n}", job_id=f"750{n:015d}")
+    config = engine_config.__class__(**{**engine_config.__dict__, "slice_seconds": 0.2})
+    run = sync_run_enqueue(
+        connection=sync_connection, kind=SyncRun.Kind.INITIAL, trigger=SyncRun.Trigger.COMMAND
+    )
+    sync_run_execute(run_id=run.pk, config=config)  # one slice
+    assert "bulk_create" not in fake_org.calls  # the org's three job slots are taken
+    ObjectCursor.objects.filter(connection=other).update(job_id="")
+    sync_run_execute(run_id=run.pk, inline=True, config=engine_config)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED
