@@ -25,7 +25,7 @@ from ingestion.engine.context import RunContext
 from ingestion.engine.errors import ObjectFailed
 from ingestion.engine.plan import build_plan, plan_difference, plan_hash
 from ingestion.engine.readers import records_from_csv, records_from_rest
-from ingestion.engine.records import ParsedRecord, WriteStats, merge_fields, write_records
+from ingestion.engine.records import ParsedRecord, merge_fields, write_records
 from ingestion.engine.values import parse_datetime
 from ingestion.engine.windows import Window, count_soql, select_soql, soql_literal, split_evenly
 from ingestion.models import ObjectCursor
@@ -36,7 +36,7 @@ BULK, REST = ObjectCursor.ReadMode.BULK, ObjectCursor.ReadMode.REST
 ROWS, BLOBS = "rows", "blobs"
 
 
-class ObjectReader:
+class ObjectReader(passes.PassSteps):
     """One object's reading within a slice; the cursor row is the truth between slices."""
 
     def __init__(self, ctx: RunContext, cursor: ObjectCursor, *, reconcile: bool = False) -> None:
@@ -453,53 +453,4 @@ class ObjectReader:
                 cursor.initial_load_completed_at = timezone.now()
             elif backfill:
                 cursor.last_counts["pass"] = passes.new_pass(passes.BACKFILL, self.plan, backfill)
-        self._clear_job()
-
-    # -- whole-object passes (reconcile, backfill) ---------------------------------------------
-    def _read_pass_page(self) -> None:
-        try:
-            page = self.client.bulk_result_page(
-                self.cursor.job_id,
-                locator=self.cursor.locator or None,
-                max_records=self.config.page_max_records,
-            )
-        except SalesforceNotFound:
-            self._clear_job()
-            self.ctx.commit(self.cursor.save)
-            return
-        with page:
-            self.ctx.commit(lambda: self._apply_pass_page(page))
-
-    def _apply_pass_page(self, page) -> None:
-        read, changed = passes.apply_pass_page(
-            connection_id=self.ctx.connection.pk,
-            sobject=self.sobject,
-            run_id=self.ctx.run.pk,
-            state=self.pass_state,
-            rows=passes.pass_rows(page.text(), self.plan),
-        )
-        self.ctx.count_write(self.sobject, WriteStats(read=read, written=changed))
-        if page.next_locator:
-            self.cursor.locator = page.next_locator
-        else:
-            self._finish_pass()
-        self.cursor.save()
-
-    def _finish_pass(self) -> None:
-        state, cursor = self.pass_state, self.cursor
-        deleted = passes.finish_pass(
-            connection_id=self.ctx.connection.pk,
-            sobject=self.sobject,
-            run_id=self.ctx.run.pk,
-            state=state,
-        )
-        self.ctx.count_write(self.sobject, WriteStats(deleted=deleted))
-        now = timezone.now()
-        if state["purpose"] == passes.RECONCILE:
-            cursor.last_reconciled_at = now
-            if passes.formula_fields(self.plan):
-                cursor.last_formula_refresh_at = now
-        pending = set(cursor.last_counts.get("backfill_fields", [])) - set(state["fields"])
-        cursor.last_counts["backfill_fields"] = sorted(pending)
-        cursor.last_counts.pop("pass", None)
         self._clear_job()

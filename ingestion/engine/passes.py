@@ -16,7 +16,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from ingestion.engine.records import merge_fields, stage_seen_ids, sweep_unseen
+from connections.salesforce.exceptions import SalesforceNotFound
+from ingestion.engine.records import WriteStats, merge_fields, stage_seen_ids, sweep_unseen
 from ingestion.engine.values import csv_converters, typed_from_csv
 
 RECONCILE, BACKFILL = "reconcile", "backfill"
@@ -81,3 +82,56 @@ def finish_pass(*, connection_id: int, sobject: str, run_id: int, state: dict) -
         seen_before=started,
         now=timezone.now(),
     )
+
+
+class PassSteps:
+    """The ObjectReader steps that read a pass's pages and finish it (a mixin: it uses the
+    reader's client, cursor, context and job helpers)."""
+
+    def _read_pass_page(self) -> None:
+        try:
+            page = self.client.bulk_result_page(
+                self.cursor.job_id,
+                locator=self.cursor.locator or None,
+                max_records=self.config.page_max_records,
+            )
+        except SalesforceNotFound:
+            self._clear_job()
+            self.ctx.commit(self.cursor.save)
+            return
+        with page:
+            self.ctx.commit(lambda: self._apply_pass_page(page))
+
+    def _apply_pass_page(self, page) -> None:
+        read, changed = apply_pass_page(
+            connection_id=self.ctx.connection.pk,
+            sobject=self.sobject,
+            run_id=self.ctx.run.pk,
+            state=self.pass_state,
+            rows=pass_rows(page.text(), self.plan),
+        )
+        self.ctx.count_write(self.sobject, WriteStats(read=read, written=changed))
+        if page.next_locator:
+            self.cursor.locator = page.next_locator
+        else:
+            self._finish_pass()
+        self.cursor.save()
+
+    def _finish_pass(self) -> None:
+        state, cursor = self.pass_state, self.cursor
+        deleted = finish_pass(
+            connection_id=self.ctx.connection.pk,
+            sobject=self.sobject,
+            run_id=self.ctx.run.pk,
+            state=state,
+        )
+        self.ctx.count_write(self.sobject, WriteStats(deleted=deleted))
+        now = timezone.now()
+        if state["purpose"] == RECONCILE:
+            cursor.last_reconciled_at = now
+            if formula_fields(self.plan):
+                cursor.last_formula_refresh_at = now
+        pending = set(cursor.last_counts.get("backfill_fields", [])) - set(state["fields"])
+        cursor.last_counts["backfill_fields"] = sorted(pending)
+        cursor.last_counts.pop("pass", None)
+        self._clear_job()
