@@ -20,6 +20,7 @@ from connections.salesforce.exceptions import (
     SalesforceQueryError,
     SalesforceUnavailable,
 )
+from connections.salesforce.types import ResultPage
 from ingestion.engine import passes
 from ingestion.engine.context import RunContext
 from ingestion.engine.errors import ObjectFailed
@@ -347,9 +348,10 @@ class ObjectReader(passes.PassSteps):
         self._clear_job()
         self.ctx.commit(self.cursor.save)
 
-    def _read_result_page(self) -> None:
+    def _next_result_page(self) -> ResultPage | None:
+        """The job's page at the checkpoint's locator; None when the job is gone."""
         try:
-            page = self.client.bulk_result_page(
+            return self.client.bulk_result_page(
                 self.cursor.job_id,
                 locator=self.cursor.locator or None,
                 max_records=self.config.page_max_records,
@@ -358,6 +360,11 @@ class ObjectReader(passes.PassSteps):
             # The job's results are gone (jobs live seven days): read the window again.
             self._clear_job()
             self.ctx.commit(self.cursor.save)
+            return None
+
+    def _read_result_page(self) -> None:
+        page = self._next_result_page()
+        if page is None:
             return
         with page:
             records = records_from_csv(page.text(), self.plan)

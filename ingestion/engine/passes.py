@@ -16,7 +16,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from connections.salesforce.exceptions import SalesforceNotFound
 from ingestion.engine.records import WriteStats, merge_fields, stage_seen_ids, sweep_unseen
 from ingestion.engine.values import csv_converters, typed_from_csv
 
@@ -89,15 +88,8 @@ class PassSteps:
     reader's client, cursor, context and job helpers)."""
 
     def _read_pass_page(self) -> None:
-        try:
-            page = self.client.bulk_result_page(
-                self.cursor.job_id,
-                locator=self.cursor.locator or None,
-                max_records=self.config.page_max_records,
-            )
-        except SalesforceNotFound:
-            self._clear_job()
-            self.ctx.commit(self.cursor.save)
+        page = self._next_result_page()
+        if page is None:
             return
         with page:
             self.ctx.commit(lambda: self._apply_pass_page(page))
