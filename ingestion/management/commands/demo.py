@@ -235,7 +235,7 @@ class Command(BaseCommand):
         self.lines(
             [
                 "  make run   starts the site, a worker and a fresh emulator (and reconnects this",
-                "             connection to it; see the README, 'make run and the emulator')",
+                "             connection to it: see 'Browsing the result' in the README)",
                 f"  ops:      {story.STAFF_EMAIL} / {story.PASSWORD}  {site}/admin/"
                 "  (sync runs, records, cursors)",
                 f"  customer: {story.CUSTOMER_EMAIL} / {story.PASSWORD}  "
