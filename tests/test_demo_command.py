@@ -147,3 +147,20 @@ def test_an_emulator_that_will_not_start_stops_the_demo_with_its_output(db, monk
 
     with pytest.raises(CommandError, match=r"exited with code 2(.|\n)*no such profile"):
         demo()
+
+
+def test_a_run_another_worker_holds_stops_the_demo_and_says_why(db, connection_factory):
+    from django.utils import timezone
+
+    connection = connection_factory()
+    run = SyncRun.objects.create(
+        connection=connection,
+        kind=SyncRun.Kind.INITIAL,
+        trigger=SyncRun.Trigger.CUSTOMER,
+        status=SyncRun.Status.RUNNING,
+        lease_token="held-by-a-worker",
+        heartbeat_at=timezone.now(),
+    )
+
+    with pytest.raises(story.DemoError, match=r"is a worker .* running on this database"):
+        story.execute(run, on_progress=lambda run, final=False: None)

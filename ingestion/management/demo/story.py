@@ -200,11 +200,16 @@ def enqueue(connection: Connection, kind: str) -> SyncRun:
 def execute(run: SyncRun, on_progress: Callable[..., None]) -> SyncRun:
     """Run every slice of ``run`` in this process, as a worker would, with live progress."""
     try:
-        sync_run_execute(run_id=run.pk, inline=True, on_progress=on_progress)
+        outcome = sync_run_execute(run_id=run.pk, inline=True, on_progress=on_progress)
     except BaseException:
         # A bug, or Ctrl-C: leave no run "running" behind for the worker to take over later.
         sync_run_cancel(run=run, reason="The demo stopped during this run.")
         raise
+    if outcome["status"] == "skipped":
+        raise DemoError(
+            f"Run #{run.pk} is being worked on by another process: is a worker (`make run`, "
+            "`make worker`) running on this database? Stop it and run the demo again."
+        )
     run.refresh_from_db()
     on_progress(run, final=True)
     if run.status != SyncRun.Status.SUCCEEDED:
