@@ -70,13 +70,15 @@ def salesforce_settings(base_url: str) -> Iterator[None]:
     and 127.0.0.1 an allowed instance host.
     """
     allowed = list(settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS)
+    if "127.0.0.1" not in allowed:
+        allowed.append("127.0.0.1")
     values = {
         "EMULATOR_URL": base_url,
         "SALESFORCE_LOGIN_URL": base_url,
         "SALESFORCE_SANDBOX_LOGIN_URL": base_url,
         "SALESFORCE_CLIENT_ID": EMULATOR_CLIENT_ID,
         "SALESFORCE_CLIENT_SECRET": EMULATOR_CLIENT_SECRET,
-        "SALESFORCE_ALLOWED_INSTANCE_HOSTS": allowed + ["127.0.0.1"] * ("127.0.0.1" not in allowed),
+        "SALESFORCE_ALLOWED_INSTANCE_HOSTS": allowed,
     }
     saved = {name: getattr(settings, name) for name in values}
     for name, value in values.items():
