@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 -include .env
 export
 
-.PHONY: install install-dev demo test lint format migrate makemigrations check run worker emulator browser bench
+.PHONY: install install-dev demo test lint format migrate makemigrations check run web worker emulator browser bench
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,11 +48,17 @@ check: install
 	DEBUG=$${DEBUG:-true} $(PY) manage.py check
 	DEBUG=$${DEBUG:-true} $(PY) manage.py makemigrations --check --dry-run
 
-run: migrate ## the site on http://127.0.0.1:8000
+run: migrate ## the site (:8000), a worker and the emulator (:8765) together; Ctrl-C stops all
+	DEBUG=$${DEBUG:-true} $(PY) scripts/run_all.py
+
+web: migrate ## only the site on http://127.0.0.1:8000
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:8000
 
 worker: migrate ## the django-q2 cluster that runs every sync
 	DEBUG=$${DEBUG:-true} $(PY) manage.py qcluster
+
+emulator: install ## only the Salesforce org emulator on http://127.0.0.1:8765 (demo profile)
+	$(PY) -m emulator --host 127.0.0.1 --port 8765 --profile demo
 
 browser: ## Debian's Chromium for the browser tests (driven by Playwright)
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -1,0 +1,1 @@
+"""Developer scripts (stdlib only): ``run_all.py`` is ``make run``."""
