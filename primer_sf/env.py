@@ -14,8 +14,8 @@ _FALSE = {"false", "0", "no", "off"}
 
 
 def env(name: str, default: str = "") -> str:
-    """A plain string setting."""
-    return os.environ.get(name, default)
+    """A plain string setting; set but empty counts as unset (``NAME=`` in a copied .env)."""
+    return os.environ.get(name) or default
 
 
 def envbool(name: str, default: bool) -> bool:
@@ -43,8 +43,8 @@ def envint(name: str, default: int) -> int:
 
 
 def envlist(name: str, default: str = "") -> list[str]:
-    """A comma-separated list setting, blanks dropped."""
-    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+    """A comma-separated list setting, blanks dropped; empty counts as unset."""
+    return [part.strip() for part in env(name, default).split(",") if part.strip()]
 
 
 def envsecret(name: str, default: str = "") -> str:
@@ -53,4 +53,4 @@ def envsecret(name: str, default: str = "") -> str:
     if path:
         with open(path, encoding="utf-8") as handle:
             return handle.read().strip()
-    return os.environ.get(name, default)
+    return env(name, default)

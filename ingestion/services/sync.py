@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ from ingestion.engine.config import EngineConfig
 from ingestion.engine.context import RunContext
 from ingestion.engine.errors import LeaseLost, RunPaused
 from ingestion.engine.runner import DONE, UNREADABLE, SliceRunner
-from ingestion.models import ObjectCursor, SyncRun
+from ingestion.models import IngestedRecord, ObjectCursor, SyncRun
 from ingestion.services.runs import hand_to_workers, sync_run_finish, sync_run_pause
 from ingestion.signals import initial_sync_completed
 
@@ -169,6 +170,7 @@ def _finish(ctx: RunContext) -> None:
         _mark_initial_sync(run.connection, states)
 
     ctx.commit(work)
+    _refresh_statistics(run)
     unreadable = [name for name, s in states.items() if s.get("status") == UNREADABLE]
     if unreadable:
         from connections.services.preflight import connection_note_unreadable
@@ -195,3 +197,15 @@ def _mark_initial_sync(connection: Connection, states: dict[str, dict]) -> None:
     transaction.on_commit(
         lambda: initial_sync_completed.send(sender=Connection, connection=connection)
     )
+
+
+# A run that wrote this many rows changes the record table enough for PostgreSQL's planner
+# statistics to mislead audience queries and reconciliations until autovacuum catches up.
+ANALYZE_AFTER_ROWS = 20_000
+
+
+def _refresh_statistics(run: SyncRun) -> None:
+    if db.vendor != "postgresql" or run.records_written < ANALYZE_AFTER_ROWS:
+        return
+    with db.cursor() as cursor:
+        cursor.execute(f"ANALYZE {IngestedRecord._meta.db_table}")
