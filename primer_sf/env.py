@@ -42,6 +42,15 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def envchoice(name: str, choices: tuple[str, ...], default: str) -> str:
+    """One of a few words; anything else is refused with the words allowed."""
+    value = env(name, default).strip().lower()
+    if value not in choices:
+        allowed = ", ".join(choices)
+        raise ImproperlyConfigured(f"{name} must be one of {allowed}, not {value!r}")
+    return value
+
+
 def envlist(name: str, default: str = "") -> list[str]:
     """A comma-separated list setting, blanks dropped; empty counts as unset."""
     return [part.strip() for part in env(name, default).split(",") if part.strip()]

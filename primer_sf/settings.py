@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from primer_sf.env import env, envbool, envint, envlist, envsecret
+from primer_sf.env import env, envbool, envchoice, envint, envlist, envsecret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -230,6 +230,9 @@ INGESTION = {
     "LOOKBACK_SECONDS": envint("INGESTION_LOOKBACK_SECONDS", 600),
     # Incremental windows with at most this many rows are read over REST (no job, no polls).
     "REST_THRESHOLD": envint("INGESTION_REST_THRESHOLD", 2000),
+    # "rest" reads every window over REST, never Bulk: the baseline the benchmark compares
+    # with (what most open-source connectors do by default), or for orgs without Bulk access.
+    "READ_MODE": envchoice("INGESTION_READ_MODE", ("auto", "rest"), "auto"),
     # Bulk query jobs of one connection in flight at once.
     "MAX_BULK_JOBS": envint("INGESTION_MAX_BULK_JOBS", 3),
     # Windows above this many rows are split, so no single job is huge.

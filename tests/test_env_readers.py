@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from primer_sf.env import env, envbool, envint, envlist, envsecret
+from primer_sf.env import env, envbool, envchoice, envint, envlist, envsecret
 
 
 def test_empty_values_fall_back_to_the_default(monkeypatch):
@@ -28,3 +28,13 @@ def test_a_boolean_that_is_not_true_or_false_is_refused(monkeypatch, value):
     monkeypatch.setenv("FLAG", value)
     with pytest.raises(ImproperlyConfigured, match="true or false"):
         envbool("FLAG", False)
+
+
+def test_a_choice_accepts_its_words_in_any_case_and_refuses_others(monkeypatch):
+    monkeypatch.setenv("MODE", "REST")
+    assert envchoice("MODE", ("auto", "rest"), "auto") == "rest"
+    monkeypatch.setenv("MODE", "")
+    assert envchoice("MODE", ("auto", "rest"), "auto") == "auto"
+    monkeypatch.setenv("MODE", "bulk")
+    with pytest.raises(ImproperlyConfigured, match="one of auto, rest, not 'bulk'"):
+        envchoice("MODE", ("auto", "rest"), "auto")

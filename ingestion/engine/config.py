@@ -12,6 +12,7 @@ from django.conf import settings
 class EngineConfig:
     lookback_seconds: int = 600
     rest_threshold: int = 2000
+    read_mode: str = "auto"
     max_bulk_jobs: int = 3
     max_window_records: int = 500_000
     page_max_records: int = 100_000

@@ -150,18 +150,22 @@ class ObjectReader(passes.PassSteps):
         self.cursor.estimated_total = total
         self.cursor.records_ingested = 0
         if total == 0:
-            self._set_windows([window], BULK)
+            self._set_windows([window], self._large_mode)
             self.ctx.commit(lambda: (self._finish_window(skip_blobs=True), self.cursor.save()))
             return
-        self._set_windows(self._sized(window, total), BULK)
+        self._set_windows(self._sized(window, total), self._large_mode)
         self.ctx.commit(self.cursor.save)
+
+    @property
+    def _large_mode(self) -> str:
+        return REST if self.config.read_mode == "rest" else BULK
 
     def _open_incremental(self, window: Window) -> None:
         # One REST call both counts the window (totalSize) and, when it is small, reads it:
         # cheaper than a COUNT() followed by a query.
         soql = select_soql(self.sobject, self.plan["bulk_fields"], window, self.plan)
         first = next(self.client.query_pages(soql, include_deleted=True))
-        if first.total_size > self.config.rest_threshold:
+        if first.total_size > self.config.rest_threshold and self._large_mode == BULK:
             self._set_windows(self._sized(window, first.total_size), BULK)
             self.ctx.commit(self.cursor.save)
             return
@@ -379,7 +383,7 @@ class ObjectReader(passes.PassSteps):
 
     def _timed_out(self) -> None:
         # A REST window too slow for a synchronous query moves to Bulk; a Bulk window halves.
-        if self.cursor.read_mode == REST and self.phase == ROWS:
+        if self.cursor.read_mode == REST and self.phase == ROWS and self._large_mode == BULK:
             self.cursor.read_mode = BULK
             self._clear_job()
             self.ctx.commit(self.cursor.save)

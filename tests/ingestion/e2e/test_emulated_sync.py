@@ -179,3 +179,21 @@ def test_the_demo_profile_loads_completely(settings, connection_factory):
         assert total == run.records_written >= 80_000
     finally:
         server.stop()
+
+
+def test_rest_read_mode_reads_every_window_without_bulk(live_org, connect_as, settings):
+    settings.INGESTION = {**settings.INGESTION, "READ_MODE": "rest", "REST_THRESHOLD": 10}
+    connection = connect_as()
+    run = run_sync(connection)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
+    assert run.bulk_jobs == 0
+    assert live_org.org.counters()["jobs_created"] == 0
+    for sobject in ALL_OBJECTS:
+        assert_copy_equals_org(live_org, connection, sobject)
+    live_org.org.apply_random_changes(60, seed=3)  # more rows than REST_THRESHOLD
+
+    run = run_sync(connection, kind=SyncRun.Kind.INCREMENTAL)
+
+    assert run.bulk_jobs == 0
+    for sobject in ALL_OBJECTS:
+        assert_copy_equals_org(live_org, connection, sobject)
