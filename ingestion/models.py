@@ -155,6 +155,9 @@ class IngestedRecord(models.Model):
     sobject = models.CharField(max_length=80)
     sf_id = models.CharField("Salesforce Id", max_length=18)
     data = models.JSONField(default=dict)
+    # The non-null picklist, multi-select and checkbox values of data: what audience filters
+    # test by equality. Only this narrow copy has a GIN index (PostgreSQL, migration 0005).
+    facets = models.JSONField(default=dict, blank=True)
     system_modstamp = models.DateTimeField()
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -178,8 +181,8 @@ class IngestedRecord(models.Model):
             )
         ]
         # Deliberately no other B-tree index: each one slows the bulk upsert, and every lookup
-        # starts with (connection, sobject). PostgreSQL also gets a GIN index on data
-        # (migration 0002) for audience filters.
+        # starts with (connection, sobject). PostgreSQL also gets a GIN index on facets
+        # (migration 0005) for audience filters.
 
     def __str__(self) -> str:
         return f"{self.sobject} {self.sf_id}"

@@ -9,8 +9,9 @@ How a tree compiles (one query per target object; see ``audience_records``):
   conditions holding on the same related record;
 - deleted records never match, at any level.
 
-On PostgreSQL equality on picklists, numbers and booleans compiles to JSONB containment
-(``data @> '{"Industry": "Technology"}'``), served by the GIN ``jsonb_path_ops`` index;
+On PostgreSQL equality on picklists, multi-select picklists and booleans compiles to JSONB
+containment on the record's facets (``facets @> '{"Industry": "Technology"}'``), served by
+their GIN ``jsonb_path_ops`` index (ingestion migration 0005); numbers compare as JSON values;
 relations use the expression indexes of migration 0002. SQLite gets the same semantics
 through key transforms (it has neither containment nor GIN).
 """
@@ -163,10 +164,11 @@ def _jsonb(value: object) -> Value:
     return Value(value, output_field=JSONField())
 
 
-def _contains(name: str, value: object) -> Q:
-    """Equality as JSONB containment (GIN) on PostgreSQL, a key lookup elsewhere."""
-    if _postgres():
-        return Q(data__contains={name: value})
+def _contains(name: str, value: object, *, facet: bool = True) -> Q:
+    """Equality: containment in the GIN-indexed facets on PostgreSQL for picklist and checkbox
+    values, a key lookup otherwise (numbers are not facets: most are unique per record)."""
+    if facet and _postgres():
+        return Q(facets__contains={name: value})
     if isinstance(value, str):
         return Q(Exact(_text(name), value))
     lhs = _json(name)
@@ -180,18 +182,18 @@ def _any(qs: list[Q]) -> Q:
 def _equals(cond: Condition, value: object) -> Q:
     if cond.kind == "text":
         return Q(IExact(_text(cond.field), value))
-    return _contains(cond.field, value)
+    return _contains(cond.field, value, facet=cond.kind != "number")
 
 
 def _any_of(cond: Condition, values: tuple) -> Q:
     if cond.kind == "text":
         return Q(In(Upper(_text(cond.field)), [v.upper() for v in values]))
-    return _any([_contains(cond.field, v) for v in values])
+    return _any([_contains(cond.field, v, facet=cond.kind != "number") for v in values])
 
 
 def _includes(cond: Condition) -> Q:
     if _postgres():
-        return _any([Q(data__contains={cond.field: [v]}) for v in cond.value])
+        return _any([Q(facets__contains={cond.field: [v]}) for v in cond.value])
     # SQLite: the stored list as JSON text holds each value JSON-quoted.
     return _any([Q(IContains(_text(cond.field), json.dumps(v))) for v in cond.value])
 

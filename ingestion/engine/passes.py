@@ -17,7 +17,7 @@ from typing import Any
 from django.utils import timezone
 
 from ingestion.engine.records import WriteStats, merge_fields, stage_seen_ids, sweep_unseen
-from ingestion.engine.values import csv_converters, typed_from_csv
+from ingestion.engine.values import csv_converters, facet_fields, typed_from_csv
 
 RECONCILE, BACKFILL = "reconcile", "backfill"
 
@@ -53,7 +53,13 @@ def pass_rows(lines: Iterable[str], plan: dict[str, Any]) -> Iterator[dict[str, 
 
 
 def apply_pass_page(
-    *, connection_id: int, sobject: str, run_id: int, state: dict, rows: Iterable[dict]
+    *,
+    connection_id: int,
+    sobject: str,
+    run_id: int,
+    state: dict,
+    rows: Iterable[dict],
+    facet_fields: frozenset[str] = frozenset(),
 ) -> tuple[int, int]:
     """Stage Ids and merge field values of one page; returns (rows read, records changed)."""
     values: dict[str, dict[str, Any]] = {}
@@ -65,7 +71,9 @@ def apply_pass_page(
             values[sf_id] = row
     if state["purpose"] == RECONCILE:
         stage_seen_ids(run_id=run_id, sobject=sobject, ids=ids)
-    changed = merge_fields(connection_id=connection_id, sobject=sobject, values=values)
+    changed = merge_fields(
+        connection_id=connection_id, sobject=sobject, values=values, facet_fields=facet_fields
+    )
     return len(ids), changed
 
 
@@ -101,6 +109,7 @@ class PassSteps:
             run_id=self.ctx.run.pk,
             state=self.pass_state,
             rows=pass_rows(page.text(), self.plan),
+            facet_fields=facet_fields(self.plan),
         )
         self.ctx.count_write(self.sobject, WriteStats(read=read, written=changed))
         if page.next_locator:

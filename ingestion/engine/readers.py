@@ -10,6 +10,8 @@ from typing import Any
 from ingestion.engine.records import ParsedRecord
 from ingestion.engine.values import (
     csv_converters,
+    facet_fields,
+    facets_of,
     rebuild_compounds,
     typed_from_csv,
     typed_from_rest,
@@ -34,17 +36,31 @@ def records_from_csv(lines: Iterable[str], plan: dict[str, Any]) -> Iterator[Par
     converters = csv_converters(plan, columns)
     cursor_field = plan["cursor_field"]
     has_compounds = bool(plan["compounds"])
+    facets = facet_fields(plan) & set(columns)
     for row in reader:
         data = typed_from_csv(row, columns, converters)
         if has_compounds:
             rebuild_compounds(data, plan)
-        yield ParsedRecord(data["Id"], data, data[cursor_field], bool(data.get("IsDeleted")))
+        yield ParsedRecord(
+            data["Id"],
+            data,
+            data[cursor_field],
+            bool(data.get("IsDeleted")),
+            facets_of(data, facets),
+        )
 
 
 def records_from_rest(records: Iterable[dict], plan: dict[str, Any]) -> Iterator[ParsedRecord]:
     """Typed records from REST query pages (the same stored forms as the CSV path)."""
     cursor_field = plan["cursor_field"]
+    facets = facet_fields(plan)
     for record in records:
         data = typed_from_rest(record, plan)
         rebuild_compounds(data, plan)
-        yield ParsedRecord(data["Id"], data, data[cursor_field], bool(data.get("IsDeleted")))
+        yield ParsedRecord(
+            data["Id"],
+            data,
+            data[cursor_field],
+            bool(data.get("IsDeleted")),
+            facets_of(data, facets),
+        )

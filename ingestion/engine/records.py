@@ -9,8 +9,10 @@ Callers wrap a page's write and its checkpoint in one transaction.
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -23,12 +25,14 @@ from ingestion.models import IngestedRecord, ReconcileSeenId
 
 @dataclass(frozen=True)
 class ParsedRecord:
-    """One record ready to store; ``modstamp`` is the stored datetime form (a string)."""
+    """One record ready to store; ``modstamp`` is the stored datetime form (a string),
+    ``facets`` the values audiences filter on by equality (see values.FACET_TYPES)."""
 
     sf_id: str
     data: dict[str, Any]
     modstamp: str
     is_deleted: bool
+    facets: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -47,6 +51,62 @@ def _batches(records: Iterable[ParsedRecord], size: int) -> Iterator[list[Parsed
     iterator = iter(records)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def _newest(batch: list[ParsedRecord]) -> list[ParsedRecord]:
+    """One record per Id, the newest (a page can hold an Id twice when it changed mid-read)."""
+    newest: dict[str, ParsedRecord] = {}
+    for record in batch:
+        kept = newest.get(record.sf_id)
+        if kept is None or kept.modstamp <= record.modstamp:
+            newest[record.sf_id] = record
+    return list(newest.values()) if len(newest) < len(batch) else batch
+
+
+_DONE = object()
+
+
+class _ReadAhead:
+    """Parse the next batch in a thread while the database writes this one.
+
+    Parsing is Python (it holds the GIL); the upsert waits on PostgreSQL (psycopg releases the
+    GIL), so the two overlap and a page costs about the larger of the two, not their sum.
+    """
+
+    def __init__(self, batches: Iterator[list[ParsedRecord]]) -> None:
+        self._batches = batches
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name="read-ahead", daemon=True)
+
+    def _produce(self) -> None:
+        try:
+            for batch in self._batches:
+                if not self._offer(batch):
+                    return
+            self._offer(_DONE)
+        except BaseException as error:  # handed to the consumer, raised there
+            self._offer(error)
+
+    def _offer(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[list[ParsedRecord]]:
+        self._thread.start()
+        try:
+            while (item := self._queue.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self._stop.set()
+            self._thread.join()
 
 
 def write_records(
@@ -68,6 +128,7 @@ class _OrmWriter:
 
     UPDATE_FIELDS = [
         "data",
+        "facets",
         "system_modstamp",
         "is_deleted",
         "deleted_at",
@@ -98,13 +159,9 @@ class _OrmWriter:
         return {sf_id: (modstamp, deleted_at) for sf_id, modstamp, deleted_at in rows}
 
     def _write_batch(self, batch: list[ParsedRecord]) -> int:
-        newest: dict[str, ParsedRecord] = {}
-        for record in batch:
-            kept = newest.get(record.sf_id)
-            if kept is None or kept.modstamp <= record.modstamp:
-                newest[record.sf_id] = record
-        stored = self._stored(list(newest))
-        rows = [row for r in newest.values() if (row := self._row(r, stored.get(r.sf_id)))]
+        newest = _newest(batch)
+        stored = self._stored([r.sf_id for r in newest])
+        rows = [row for r in newest if (row := self._row(r, stored.get(r.sf_id)))]
         IngestedRecord.objects.bulk_create(
             rows,
             update_conflicts=True,
@@ -125,6 +182,7 @@ class _OrmWriter:
             sobject=self.sobject,
             sf_id=record.sf_id,
             data=record.data,
+            facets=record.facets,
             system_modstamp=modstamp,
             is_deleted=record.is_deleted,
             deleted_at=deleted_at,
@@ -139,21 +197,23 @@ _CREATE_STAGE = f"""
 CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (
     sf_id varchar(18) NOT NULL,
     data jsonb NOT NULL,
+    facets jsonb NOT NULL,
     system_modstamp timestamptz NOT NULL,
     is_deleted boolean NOT NULL
 ) ON COMMIT DELETE ROWS
 """
+# The batch has one row per Id (see _newest): ON CONFLICT cannot touch a row twice in one
+# statement, and sorting ~2 KB rows in PostgreSQL (DISTINCT ON) cost more than the upsert.
 _UPSERT = f"""
 INSERT INTO ingestion_ingestedrecord AS r (
-    connection_id, sobject, sf_id, data, system_modstamp, is_deleted, deleted_at,
+    connection_id, sobject, sf_id, data, facets, system_modstamp, is_deleted, deleted_at,
     first_seen_at, last_seen_at, last_sync_run_id)
-SELECT DISTINCT ON (s.sf_id)
-    %(connection)s, %(sobject)s, s.sf_id, s.data, s.system_modstamp, s.is_deleted,
+SELECT %(connection)s, %(sobject)s, s.sf_id, s.data, s.facets, s.system_modstamp, s.is_deleted,
     CASE WHEN s.is_deleted THEN %(now)s::timestamptz END, %(now)s, %(now)s, %(run)s
 FROM {_STAGE} s
-ORDER BY s.sf_id, s.system_modstamp DESC
 ON CONFLICT (connection_id, sobject, sf_id) DO UPDATE SET
     data = EXCLUDED.data,
+    facets = EXCLUDED.facets,
     system_modstamp = EXCLUDED.system_modstamp,
     is_deleted = EXCLUDED.is_deleted,
     deleted_at = CASE WHEN EXCLUDED.is_deleted THEN COALESCE(r.deleted_at, EXCLUDED.deleted_at)
@@ -164,27 +224,78 @@ WHERE r.system_modstamp <= EXCLUDED.system_modstamp
 """
 
 
+_COLUMNS = (
+    "connection_id, sobject, sf_id, data, facets, system_modstamp, is_deleted, deleted_at, "
+    "first_seen_at, last_seen_at, last_sync_run_id"
+)
+_ANY_STORED = """
+SELECT EXISTS (SELECT 1 FROM ingestion_ingestedrecord
+               WHERE connection_id = %s AND sobject = %s AND sf_id = ANY(%s))
+"""
+
+
+@dataclass
+class _Encoded:
+    """A batch as COPY rows (sf_id, data JSON, facets JSON, modstamp, is_deleted), one per Id."""
+
+    read: int
+    deleted: int
+    rows: list[tuple]
+
+
+def _encoded(batches: Iterator[list[ParsedRecord]]) -> Iterator[_Encoded]:
+    dumps = json.dumps
+    for batch in batches:
+        rows = [
+            (r.sf_id, dumps(r.data), dumps(r.facets), r.modstamp, r.is_deleted)
+            for r in _newest(batch)
+        ]
+        yield _Encoded(len(batch), sum(1 for r in batch if r.is_deleted), rows)
+
+
 class _PostgresWriter(_OrmWriter):
-    """COPY into a session-local staging table, then one INSERT ... ON CONFLICT per batch."""
+    """Batches of new Ids are COPied straight into the table; a batch holding any stored Id goes
+    through a session-local staging table and one INSERT ... ON CONFLICT.
+
+    An initial load writes only new Ids, and the upsert costs twice the direct COPY (PostgreSQL
+    15, 80,000 demo records: 1.8 s COPY to stage plus 1.8 s upsert, against 1.4 s for the
+    insert). A single writer per connection (the run's lease) means no Id can appear between
+    the check and the COPY.
+    """
 
     def write(self, records: Iterable[ParsedRecord], batch_size: int) -> WriteStats:
         stats = WriteStats()
         with db.cursor() as cursor:
             cursor.execute(_CREATE_STAGE)
-            for batch in _batches(records, batch_size):
-                stats.read += len(batch)
-                stats.deleted += sum(1 for r in batch if r.is_deleted)
-                stats.written += self._write_batch_pg(cursor, batch)
+            # Parsing and JSON encoding run in the read-ahead thread, beside the database.
+            for batch in _ReadAhead(_encoded(_batches(records, batch_size))):
+                stats.read += batch.read
+                stats.deleted += batch.deleted
+                stats.written += self._write_batch_pg(cursor, batch.rows)
         return stats
 
-    def _write_batch_pg(self, cursor, batch: list[ParsedRecord]) -> int:
+    def _write_batch_pg(self, cursor, rows: list[tuple]) -> int:
+        cursor.execute(_ANY_STORED, [self.connection_id, self.sobject, [row[0] for row in rows]])
+        if cursor.fetchone()[0]:
+            return self._upsert(cursor, rows)
+        return self._insert(cursor, rows)
+
+    def _insert(self, cursor, rows: list[tuple]) -> int:
+        now, head = self.now, (self.connection_id, self.sobject)
+        tail = (now, now, self.run_id)
+        with cursor.cursor.copy(f"COPY ingestion_ingestedrecord ({_COLUMNS}) FROM STDIN") as copy:
+            for sf_id, data, facets, modstamp, deleted in rows:
+                gone = now if deleted else None
+                copy.write_row((*head, sf_id, data, facets, modstamp, deleted, gone, *tail))
+        return len(rows)
+
+    def _upsert(self, cursor, rows: list[tuple]) -> int:
         cursor.execute(f"TRUNCATE {_STAGE}")
-        dumps = json.dumps
         with cursor.cursor.copy(
-            f"COPY {_STAGE} (sf_id, data, system_modstamp, is_deleted) FROM STDIN"
+            f"COPY {_STAGE} (sf_id, data, facets, system_modstamp, is_deleted) FROM STDIN"
         ) as copy:
-            for r in batch:
-                copy.write_row((r.sf_id, dumps(r.data), r.modstamp, r.is_deleted))
+            for row in rows:
+                copy.write_row(row)
         cursor.execute(
             _UPSERT,
             {
@@ -197,8 +308,15 @@ class _PostgresWriter(_OrmWriter):
         return cursor.rowcount
 
 
-def merge_fields(*, connection_id: int, sobject: str, values: dict[str, dict[str, Any]]) -> int:
-    """Set some keys of stored records' data (base64 bodies, refreshed formulas, backfills).
+def merge_fields(
+    *,
+    connection_id: int,
+    sobject: str,
+    values: dict[str, dict[str, Any]],
+    facet_fields: frozenset[str] = frozenset(),
+) -> int:
+    """Set some keys of stored records' data (base64 bodies, refreshed formulas, backfills),
+    and of their facets for the keys in ``facet_fields``.
 
     Only records already stored are touched, and on PostgreSQL only those whose values differ,
     so a daily formula refresh of an unchanged object rewrites nothing.
@@ -206,35 +324,51 @@ def merge_fields(*, connection_id: int, sobject: str, values: dict[str, dict[str
     if not values:
         return 0
     if db.vendor == "postgresql":
-        return _merge_pg(connection_id, sobject, values)
+        return _merge_pg(connection_id, sobject, values, facet_fields)
     records = IngestedRecord.objects.filter(
         connection_id=connection_id, sobject=sobject, sf_id__in=list(values)
-    ).only("id", "sf_id", "data")
+    ).only("id", "sf_id", "data", "facets")
     changed = []
     for record in records:
-        merged = {**record.data, **values[record.sf_id]}
+        patch = values[record.sf_id]
+        merged = {**record.data, **patch}
         if merged != record.data:
             record.data = merged
+            record.facets = _merged_facets(record.facets, patch, facet_fields)
             changed.append(record)
-    IngestedRecord.objects.bulk_update(changed, ["data"], batch_size=1000)
+    IngestedRecord.objects.bulk_update(changed, ["data", "facets"], batch_size=1000)
     return len(changed)
+
+
+def _merged_facets(facets: dict, patch: dict, facet_fields: frozenset[str]) -> dict:
+    kept = {name: value for name, value in facets.items() if name not in patch}
+    return kept | {
+        name: value for name, value in patch.items() if name in facet_fields and value is not None
+    }
 
 
 _PATCH = "ingest_patch"
 
 
-def _merge_pg(connection_id: int, sobject: str, values: dict[str, dict[str, Any]]) -> int:
+def _merge_pg(
+    connection_id: int, sobject: str, values: dict[str, dict[str, Any]], facet_fields
+) -> int:
     with db.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_PATCH} (sf_id varchar(18), patch jsonb) "
-            "ON COMMIT DELETE ROWS"
+            f"CREATE TEMP TABLE IF NOT EXISTS {_PATCH} (sf_id varchar(18), patch jsonb, "
+            "facet_patch jsonb, facet_keys text[]) ON COMMIT DELETE ROWS"
         )
         cursor.execute(f"TRUNCATE {_PATCH}")
-        with cursor.cursor.copy(f"COPY {_PATCH} (sf_id, patch) FROM STDIN") as copy:
+        with cursor.cursor.copy(
+            f"COPY {_PATCH} (sf_id, patch, facet_patch, facet_keys) FROM STDIN"
+        ) as copy:
             for sf_id, patch in values.items():
-                copy.write_row((sf_id, json.dumps(patch)))
+                facet_patch = _merged_facets({}, patch, facet_fields)
+                keys = [name for name in patch if name in facet_fields]
+                copy.write_row((sf_id, json.dumps(patch), json.dumps(facet_patch), keys))
         cursor.execute(
-            f"""UPDATE ingestion_ingestedrecord r SET data = r.data || p.patch
+            f"""UPDATE ingestion_ingestedrecord r
+            SET data = r.data || p.patch, facets = (r.facets - p.facet_keys) || p.facet_patch
             FROM {_PATCH} p
             WHERE r.connection_id = %s AND r.sobject = %s AND r.sf_id = p.sf_id
               AND NOT (r.data @> p.patch)""",

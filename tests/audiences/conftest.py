@@ -5,6 +5,7 @@ import itertools
 import pytest
 from django.utils import timezone
 
+from ingestion.engine.values import facet_fields, facets_of
 from ingestion.models import IngestedRecord, ObjectCursor
 
 _ids = itertools.count(1)
@@ -119,11 +120,13 @@ def record_factory(db):
     def make(connection, sobject, *, is_deleted=False, id=None, **data):
         now = timezone.now()
         record_id = id or sf_id(sobject)
+        data = {"Id": record_id, **data}
         return IngestedRecord.objects.create(
             connection=connection,
             sobject=sobject,
             sf_id=record_id,
-            data={"Id": record_id, **data},
+            data=data,
+            facets=facets_of(data, facet_fields({"fields": FIELDS.get(sobject, {})})),
             system_modstamp=now,
             is_deleted=is_deleted,
             first_seen_at=now,

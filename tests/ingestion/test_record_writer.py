@@ -77,3 +77,28 @@ def test_merging_fields_sets_only_those_keys(connection):
     _write(connection, _rec("2026-01-01T09:00:00.000Z", "Ada"))
     merge_fields(connection_id=connection.pk, sobject="Contact", values={ID: {"Body": "aGk="}})
     assert IngestedRecord.objects.get().data == {"Id": ID, "Name": "Ada", "Body": "aGk="}
+
+
+def test_facets_are_stored_and_replaced_with_the_record(connection):
+    first = ParsedRecord(
+        ID, {"Id": ID, "Status": "Open"}, "2026-01-01T09:00:00.000Z", False, {"Status": "Open"}
+    )
+    _write(connection, first)
+    assert IngestedRecord.objects.get().facets == {"Status": "Open"}
+    _write(connection, ParsedRecord(ID, {"Id": ID}, "2026-01-01T10:00:00.000Z", False, {}))
+    assert IngestedRecord.objects.get().facets == {}
+
+
+def test_merging_a_facet_field_updates_the_facets_too(connection):
+    stamp = "2026-01-01T09:00:00.000Z"
+    data = {"Id": ID, "Status": "Open", "IsVip__c": True}
+    _write(connection, ParsedRecord(ID, data, stamp, False, {"Status": "Open", "IsVip__c": True}))
+    facets = frozenset({"Status", "IsVip__c", "Tier__c"})
+    patch = {"IsVip__c": None, "Tier__c": "Gold", "Score__c": 3.5}
+    changed = merge_fields(
+        connection_id=connection.pk, sobject="Contact", values={ID: patch}, facet_fields=facets
+    )
+    record = IngestedRecord.objects.get()
+    assert changed == 1
+    assert record.facets == {"Status": "Open", "Tier__c": "Gold"}
+    assert record.data == {**data, **patch}

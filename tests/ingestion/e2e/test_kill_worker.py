@@ -129,6 +129,9 @@ class Side:
 @pytest.mark.slow
 def test_a_worker_killed_at_random_moments_still_loads_everything_once(tmp_path):
     org = Org.from_profile("demo", seed=42)
+    # Salesforce answers in tenths of a second, not the emulator's milliseconds: without the
+    # latency the whole sync can finish between two kills.
+    org.faults.set_spec("latency:ms=250")
     server = EmulatorServer(org, host="127.0.0.1", port=0).start()
     url, drop_database = _database_url(tmp_path)
     side = Side(

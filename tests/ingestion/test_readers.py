@@ -1,0 +1,53 @@
+"""Bulk CSV pages and REST records become the same ParsedRecords, facets included."""
+
+from ingestion.engine.readers import records_from_csv, records_from_rest
+
+PLAN = {
+    "cursor_field": "SystemModstamp",
+    "compounds": {},
+    "fields": {
+        "Id": {"type": "id"},
+        "Status": {"type": "picklist"},
+        "Interests__c": {"type": "multipicklist"},
+        "IsDeleted": {"type": "boolean"},
+        "Score__c": {"type": "double"},
+        "Email": {"type": "email"},
+        "SystemModstamp": {"type": "datetime"},
+    },
+}
+CSV = [
+    '"Id","Status","Interests__c","IsDeleted","Score__c","Email","SystemModstamp"\n',
+    '"00Q000000000001AAA","Open","Golf;Sailing","false","4.5","a@example.com",'
+    '"2026-01-01T09:00:00.000Z"\n',
+    '"00Q000000000002AAA","","","true","","","2026-01-01T10:00:00.000+0000"\n',
+]
+
+
+def test_csv_rows_carry_their_picklist_and_checkbox_values_as_facets():
+    first, second = records_from_csv(iter(CSV), PLAN)
+    assert first.facets == {
+        "Status": "Open",
+        "Interests__c": ["Golf", "Sailing"],
+        "IsDeleted": False,
+    }
+    assert first.data["Score__c"] == 4.5
+    assert second.facets == {"IsDeleted": True}
+    assert second.is_deleted
+    assert second.modstamp == "2026-01-01T10:00:00.000Z"
+
+
+def test_rest_records_give_the_same_facets_as_csv_rows():
+    rest = {
+        "attributes": {"type": "Lead"},
+        "Id": "00Q000000000001AAA",
+        "Status": "Open",
+        "Interests__c": "Golf;Sailing",
+        "IsDeleted": False,
+        "Score__c": 4.5,
+        "Email": "a@example.com",
+        "SystemModstamp": "2026-01-01T09:00:00.000+0000",
+    }
+    (from_rest,) = records_from_rest([rest], PLAN)
+    (from_csv, _) = records_from_csv(iter(CSV), PLAN)
+    assert from_rest.facets == from_csv.facets
+    assert from_rest.data == from_csv.data
