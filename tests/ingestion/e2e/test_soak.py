@@ -12,9 +12,7 @@ from tests.ingestion.e2e.conftest import ALL_OBJECTS, assert_copy_equals_org, ru
 # Tokens are meant to expire every two minutes; the syncs here take some 20 s, so they
 # expire every 3 s of it instead, several refreshes per sync.
 FAULTS = (
-    "http_500:rate=0.05,seed=5;"
-    "cut_stream:rate=0.2,after_rows=3000,seed=6;"
-    "session_timeout:seconds=3"
+    "http_500:rate=0.05,seed=5;cut_stream:rate=0.2,after_rows=3000,seed=6;session_timeout:seconds=3"
 )
 
 
