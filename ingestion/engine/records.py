@@ -18,7 +18,9 @@ from itertools import islice
 from typing import Any
 
 from django.db import connection as db
+from django.db import transaction
 from django.db.models import Exists, OuterRef
+from psycopg.errors import UniqueViolation
 
 from ingestion.models import IngestedRecord, ReconcileSeenId
 
@@ -228,10 +230,6 @@ _COLUMNS = (
     "connection_id, sobject, sf_id, data, facets, system_modstamp, is_deleted, deleted_at, "
     "first_seen_at, last_seen_at, last_sync_run_id"
 )
-_ANY_STORED = """
-SELECT EXISTS (SELECT 1 FROM ingestion_ingestedrecord
-               WHERE connection_id = %s AND sobject = %s AND sf_id = ANY(%s))
-"""
 
 
 @dataclass
@@ -254,14 +252,17 @@ def _encoded(batches: Iterator[list[ParsedRecord]]) -> Iterator[_Encoded]:
 
 
 class _PostgresWriter(_OrmWriter):
-    """Batches of new Ids are COPied straight into the table; a batch holding any stored Id goes
-    through a session-local staging table and one INSERT ... ON CONFLICT.
+    """Each batch is first COPied straight into the table; if any of its Ids is already stored
+    (a unique violation), that is undone and the batch goes through a session-local staging
+    table and one INSERT ... ON CONFLICT, as do the page's later batches.
 
     An initial load writes only new Ids, and the upsert costs twice the direct COPY (PostgreSQL
     15, 80,000 demo records: 1.8 s COPY to stage plus 1.8 s upsert, against 1.4 s for the
-    insert). A single writer per connection (the run's lease) means no Id can appear between
-    the check and the COPY.
+    insert). Asking first which Ids exist cost more than the COPY itself on a large table whose
+    statistics lag behind its growth.
     """
+
+    fresh = True  # no stored Id met yet in this page
 
     def write(self, records: Iterable[ParsedRecord], batch_size: int) -> WriteStats:
         stats = WriteStats()
@@ -275,10 +276,13 @@ class _PostgresWriter(_OrmWriter):
         return stats
 
     def _write_batch_pg(self, cursor, rows: list[tuple]) -> int:
-        cursor.execute(_ANY_STORED, [self.connection_id, self.sobject, [row[0] for row in rows]])
-        if cursor.fetchone()[0]:
-            return self._upsert(cursor, rows)
-        return self._insert(cursor, rows)
+        if self.fresh:
+            try:
+                with transaction.atomic():  # a savepoint: a refused COPY leaves no row behind
+                    return self._insert(cursor, rows)
+            except UniqueViolation:
+                self.fresh = False
+        return self._upsert(cursor, rows)
 
     def _insert(self, cursor, rows: list[tuple]) -> int:
         now, head = self.now, (self.connection_id, self.sobject)

@@ -102,3 +102,21 @@ def test_merging_a_facet_field_updates_the_facets_too(connection):
     assert changed == 1
     assert record.facets == {"Status": "Open", "Tier__c": "Gold"}
     assert record.data == {**data, **patch}
+
+
+def test_a_page_mixing_new_and_stored_ids_writes_every_record_once(connection):
+    ids = [f"0035g00000ABC{n:02d}AAA" for n in range(6)]
+    old, new = "2026-01-01T09:00:00.000Z", "2026-01-01T10:00:00.000Z"
+    _write(connection, ParsedRecord(ids[4], {"Id": ids[4], "Name": "Stored"}, old, False))
+    page = [ParsedRecord(i, {"Id": i, "Name": "Page"}, new, False) for i in ids]
+    stats = write_records(
+        connection_id=connection.pk,
+        sobject="Contact",
+        run_id=None,
+        records=iter(page),
+        now=timezone.now(),
+        batch_size=2,  # the stored Id sits in the last batch
+    )
+    assert (stats.read, stats.written) == (6, 6)
+    names = dict(IngestedRecord.objects.values_list("sf_id", "data__Name"))
+    assert names == dict.fromkeys(ids, "Page")
