@@ -1,0 +1,135 @@
+"""python -m bench [--part PART ...] [--profile P] [--quick] [--out-dir DIR]
+
+Runs the parts asked for (all by default) against emulated orgs in separate processes, on
+PostgreSQL (DATABASE_URL, else the bench's own database), then writes results.json and
+RESULTS.md to the output directory. Exits 1 when a run fails or a copy differs from its org;
+targets not met are reported, never fatal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+from bench.database import DatabaseError, create_database, database_url, django_setup
+from emulator.data.profiles import PROFILES
+
+BENCH_DIR = Path(__file__).resolve().parent
+PARTS = ("initial", "rest", "incremental", "memory", "latency", "audience")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="The whole-pipeline benchmark of issue 8 (see bench/README.md).",
+    )
+    parser.add_argument(
+        "--part",
+        dest="parts",
+        nargs="+",
+        action="extend",
+        choices=PARTS,
+        help="the parts to run (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="emulated org (default: seed-example; tiny if --quick)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="CI smoke test: tiny org, small everything, output to a temporary directory",
+    )
+    parser.add_argument("--out-dir", type=Path, help="where results go (default: bench/)")
+    return parser
+
+
+def options_from(args: argparse.Namespace, log_dir: Path):
+    from bench.parts import Options
+
+    return Options(
+        parts=tuple(p for p in PARTS if p in (args.parts or PARTS)),
+        profile=args.profile or ("tiny" if args.quick else "seed-example"),
+        small_profile="tiny" if args.quick else "demo",
+        changes=100 if args.quick else 1000,
+        audience_runs=3 if args.quick else 7,
+        processing_rate=5000.0,
+        log_dir=log_dir,
+    )
+
+
+def _out_dir(args: argparse.Namespace) -> Path:
+    """bench/ for a full run; the quick mode never overwrites the committed report."""
+    if args.out_dir:
+        return args.out_dir.resolve()
+    if args.quick:
+        return Path(tempfile.mkdtemp(prefix="bench-quick-"))
+    return BENCH_DIR
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    out_dir = _out_dir(args)
+    log_dir = BENCH_DIR / "out" if out_dir == BENCH_DIR else out_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        create_database(database_url(), drop=False)
+        django_setup()
+    except DatabaseError as error:
+        print(error)
+        return 1
+    return _run(options_from(args, log_dir), args.quick, out_dir)
+
+
+def _run(options, quick: bool, out_dir: Path) -> int:
+    from django.core.management import call_command
+    from django.db import connection as db
+
+    from bench import machine
+    from bench.org import BenchError
+    from bench.parts import run_parts
+    from ingestion.management.demo.emulator import EmulatorError
+    from ingestion.management.demo.story import DemoError, quiet_logs
+
+    call_command("migrate", verbosity=0)
+    print(f"Benchmark on {db.settings_dict['NAME']}; logs in {options.log_dir}", flush=True)
+    started = time.monotonic()
+    with db.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        described = machine.describe(cursor.fetchone()[0])
+    try:
+        # The services' INFO lines (connections renewed, tasks queued) would bury the figures.
+        with quiet_logs(logging.INFO):
+            parts = run_parts(options)
+    except (BenchError, EmulatorError, DemoError) as error:
+        print(f"\nThe benchmark failed: {error}")
+        return 1
+    described["load_average_at_end"] = round(machine.load_average(), 2)
+    results = {
+        "machine": described,
+        "options": {
+            "profile": options.profile,
+            "parts": list(options.parts),
+            "quick": quick,
+            "seconds": round(time.monotonic() - started, 1),
+        },
+        "parts": parts,
+    }
+    _write(results, out_dir)
+    return 0
+
+
+def _write(results: dict, out_dir: Path) -> None:
+    from bench import report
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out_dir / "RESULTS.md").write_text(report.render(results))
+    print("\nTargets")
+    print("\n".join(report.summary_lines(results["parts"])))
+    print(f"\nWrote {out_dir / 'RESULTS.md'} and {out_dir / 'results.json'}")

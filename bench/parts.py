@@ -1,0 +1,155 @@
+"""The benchmark's six parts, run in as few emulated orgs as they allow.
+
+One org (the profile, jobs complete at once) serves the initial Bulk sync, the audience
+estimates on the records it ingested, and the incremental sync after random changes; the
+REST-only sync, the memory comparison's smaller profile, and the latency runs each get a fresh
+org and an empty copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench import audience_size
+from bench.cli import PARTS
+from bench.org import BenchOrg, Sync, vacuum_analyze
+from ingestion.management.demo import story
+from ingestion.models import SyncRun
+from ingestion.services.runs import sync_run_cancel, sync_run_enqueue
+
+# Contact and Lead tie as the largest objects of every profile (300,000 in seed-example);
+# Contact is the one customers' audiences are mostly built from.
+LARGEST = "Contact"
+CHANGE_SEED = 8
+NO_RECYCLE_BIN = ("CampaignMember",)
+
+
+@dataclass(frozen=True)
+class Options:
+    parts: tuple[str, ...]
+    profile: str
+    small_profile: str  # the memory comparison's smaller org
+    changes: int
+    audience_runs: int
+    processing_rate: float
+    log_dir: Path
+
+
+def run_parts(options: Options) -> dict:
+    """Every part asked for, in order; their figures by part name."""
+    wanted, results = set(options.parts), {}
+    main_sync = None
+    if wanted & {"initial", "incremental", "audience", "memory"}:
+        main_sync = _main_org(options, wanted, results)
+    if "rest" in wanted:
+        results["rest"] = _rest(options, results.get("initial"))
+    if "memory" in wanted:
+        results["memory"] = _memory(options, main_sync)
+    if "latency" in wanted:
+        results["latency"] = _latency(options)
+    return {name: results[name] for name in PARTS if name in results}
+
+
+def _main_org(options: Options, wanted: set[str], results: dict) -> Sync:
+    """Initial sync, then audiences on its copy, then changes and an incremental sync."""
+    print(f"\nInitial sync ({options.profile}), Bulk where the engine chooses it", flush=True)
+    with BenchOrg(profile=options.profile, log_dir=options.log_dir) as org:
+        sync = org.execute(org.connect(), label="initial")
+        if "initial" in wanted:
+            results["initial"] = asdict(sync)
+        if "audience" in wanted:
+            results["audience"] = _audience(org, options.audience_runs)
+        if "incremental" in wanted:
+            results["incremental"] = _incremental(org, options.changes)
+    return sync
+
+
+def _rest(options: Options, bulk: dict | None) -> dict:
+    print(f"\nInitial sync ({options.profile}), REST only (INGESTION_READ_MODE=rest)", flush=True)
+    with BenchOrg(profile=options.profile, log_dir=options.log_dir) as org:
+        rest = asdict(org.execute(org.connect(), label="initial REST only", read_mode="rest"))
+    if bulk is not None:
+        rest["ratios"] = {
+            "calls": _ratio(rest["api_calls"], bulk["api_calls"]),
+            "time": _ratio(rest["seconds"], bulk["seconds"]),
+        }
+    return rest
+
+
+def _incremental(org: BenchOrg, changes: int) -> dict:
+    print(f"\n{changes:,} random changes in the org, then an incremental sync", flush=True)
+    made = org.control.random_changes(changes, seed=CHANGE_SEED)
+    run = story.enqueue(org.connection, SyncRun.Kind.INCREMENTAL)
+    # Deleted campaign members leave no trace (no recycle bin) until a reconciliation.
+    traceless = {name: made.get(name, {}).get("delete", 0) for name in NO_RECYCLE_BIN}
+    sync = org.execute(run, label="incremental", surplus=traceless)
+    return {"changes": changes, "changes_by_object": made, **asdict(sync)}
+
+
+def _memory(options: Options, large: Sync) -> dict:
+    """Worker peak RSS on the smaller profile against the main one (measured above)."""
+    if options.small_profile == options.profile:
+        small = large
+    else:
+        print(f"\nInitial sync ({options.small_profile}), for memory growth", flush=True)
+        with BenchOrg(profile=options.small_profile, log_dir=options.log_dir) as org:
+            small = org.execute(org.connect(), label=f"initial {options.small_profile}")
+    return {
+        "small": _memory_entry(small),
+        "large": _memory_entry(large),
+        "ratio": _ratio(large.worker_peak_rss_mb, small.worker_peak_rss_mb),
+    }
+
+
+def _memory_entry(sync: Sync) -> dict:
+    return {
+        "profile": sync.profile,
+        "records": sync.records,
+        "worker_peak_rss_mb": sync.worker_peak_rss_mb,
+    }
+
+
+def _latency(options: Options) -> dict:
+    """The whole initial sync against its largest object alone, each from an empty copy,
+    with Bulk jobs taking as long as the processing rate says."""
+    rate = options.processing_rate
+    print(f"\nWith Bulk job latency (--processing-rate {rate:g}): whole, then {LARGEST} alone")
+    with BenchOrg(profile=options.profile, log_dir=options.log_dir, processing_rate=rate) as org:
+        whole = org.execute(org.connect(), label="latency whole")
+    with BenchOrg(profile=options.profile, log_dir=options.log_dir, processing_rate=rate) as org:
+        alone = org.execute(_only(org, LARGEST), label=f"latency {LARGEST} alone")
+    return {
+        "processing_rate": rate,
+        "largest_object": LARGEST,
+        "whole": asdict(whole),
+        "largest": asdict(alone),
+        "ratio": _ratio(whole.seconds, alone.seconds),
+    }
+
+
+def _only(org: BenchOrg, sobject: str) -> SyncRun:
+    """Connect, then replace the all-object initial run connecting queued by one object's."""
+    sync_run_cancel(run=org.connect(), reason="The benchmark measures one object alone.")
+    return sync_run_enqueue(
+        connection=org.connection,
+        kind=SyncRun.Kind.INITIAL,
+        trigger=SyncRun.Trigger.COMMAND,
+        sobjects=[sobject],
+    )
+
+
+def _audience(org: BenchOrg, runs: int) -> dict:
+    """The estimates of bench/audience_size.py, on the records the initial sync ingested."""
+    print(f"\nAudience size estimates on the copy (median of {runs})", flush=True)
+    vacuum_analyze()  # as autovacuum would have, soon after a load this size
+    cases = []
+    for label, holds, children in audience_size.CASES:
+        timed = audience_size.time_estimate(org.connection, holds, children, runs)
+        cases.append({"label": label, "holds": holds, **timed})
+        print(f"    {label}: {timed['size']:,} in {timed['median_ms']:.0f} ms", flush=True)
+    return {"runs": runs, "cases": cases}
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return round(numerator / denominator, 2) if denominator else None
