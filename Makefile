@@ -60,6 +60,14 @@ worker: migrate ## the django-q2 cluster that runs every sync
 emulator: install ## only the Salesforce org emulator on http://127.0.0.1:8765 (demo profile)
 	$(PY) -m emulator --host 127.0.0.1 --port 8765 --profile demo
 
+# The benchmark's own database, dropped and recreated by each run (DATABASE_URL, if set, is used
+# as it is instead). BENCH_ARGS passes options, e.g. BENCH_ARGS="--part latency".
+BENCH_DATABASE_URL := postgres://postgres@127.0.0.1:5432/primer_sf_bench
+
+bench: install ## the whole-pipeline benchmark (~8 min): bench/RESULTS.md and bench/results.json
+	@if [ -z "$$DATABASE_URL" ]; then $(PY) -m bench.database recreate $(BENCH_DATABASE_URL); fi
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} DEBUG=$${DEBUG:-true} $(PY) -m bench $(BENCH_ARGS)
+
 browser: ## Debian's Chromium for the browser tests (driven by Playwright)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
