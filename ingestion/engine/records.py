@@ -17,6 +17,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
+import orjson
 from django.db import connection as db
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -194,25 +195,31 @@ class _OrmWriter:
         )
 
 
-_STAGE = "ingest_stage"
+_COLUMNS = (
+    "connection_id, sobject, sf_id, data, facets, system_modstamp, is_deleted, deleted_at, "
+    "first_seen_at, last_seen_at, last_sync_run_id"
+)
+_STAGE = "ingest_rows"
 _CREATE_STAGE = f"""
 CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (
+    connection_id bigint NOT NULL,
+    sobject varchar(80) NOT NULL,
     sf_id varchar(18) NOT NULL,
     data jsonb NOT NULL,
     facets jsonb NOT NULL,
     system_modstamp timestamptz NOT NULL,
-    is_deleted boolean NOT NULL
+    is_deleted boolean NOT NULL,
+    deleted_at timestamptz,
+    first_seen_at timestamptz NOT NULL,
+    last_seen_at timestamptz NOT NULL,
+    last_sync_run_id bigint
 ) ON COMMIT DELETE ROWS
 """
 # The batch has one row per Id (see _newest): ON CONFLICT cannot touch a row twice in one
 # statement, and sorting ~2 KB rows in PostgreSQL (DISTINCT ON) cost more than the upsert.
 _UPSERT = f"""
-INSERT INTO ingestion_ingestedrecord AS r (
-    connection_id, sobject, sf_id, data, facets, system_modstamp, is_deleted, deleted_at,
-    first_seen_at, last_seen_at, last_sync_run_id)
-SELECT %(connection)s, %(sobject)s, s.sf_id, s.data, s.facets, s.system_modstamp, s.is_deleted,
-    CASE WHEN s.is_deleted THEN %(now)s::timestamptz END, %(now)s, %(now)s, %(run)s
-FROM {_STAGE} s
+INSERT INTO ingestion_ingestedrecord AS r ({_COLUMNS})
+SELECT {_COLUMNS} FROM {_STAGE}
 ON CONFLICT (connection_id, sobject, sf_id) DO UPDATE SET
     data = EXCLUDED.data,
     facets = EXCLUDED.facets,
@@ -226,29 +233,51 @@ WHERE r.system_modstamp <= EXCLUDED.system_modstamp
 """
 
 
-_COLUMNS = (
-    "connection_id, sobject, sf_id, data, facets, system_modstamp, is_deleted, deleted_at, "
-    "first_seen_at, last_seen_at, last_sync_run_id"
-)
-
-
 @dataclass
-class _Encoded:
-    """A batch as COPY rows (sf_id, data JSON, facets JSON, modstamp, is_deleted), one per Id."""
+class _Lines:
+    """A batch as COPY text-format lines (the _COLUMNS of each record, one line per Id)."""
 
     read: int
     deleted: int
-    rows: list[tuple]
+    rows: int
+    text: bytes
 
 
-def _encoded(batches: Iterator[list[ParsedRecord]]) -> Iterator[_Encoded]:
-    dumps = json.dumps
-    for batch in batches:
-        rows = [
-            (r.sf_id, dumps(r.data), dumps(r.facets), r.modstamp, r.is_deleted)
-            for r in _newest(batch)
-        ]
-        yield _Encoded(len(batch), sum(1 for r in batch if r.is_deleted), rows)
+def _copy_field(value: Any) -> bytes:
+    """JSON for a COPY text field. orjson escapes every control character, so only the
+    backslash is special here (doubled); it encodes ~2x faster than the json module."""
+    text = orjson.dumps(value)
+    return text.replace(b"\\", b"\\\\") if b"\\" in text else text
+
+
+class _LineMaker:
+    """Turns batches of ParsedRecords into COPY lines for one writer's constants."""
+
+    def __init__(self, connection_id: int, sobject: str, run_id: int | None, now: datetime):
+        stamp = now.isoformat().encode()
+        self.head = f"{connection_id}\t{sobject}".encode()
+        self.alive = b"f\t\\N"
+        self.gone = b"t\t" + stamp  # deleted_at: when we first saw it deleted
+        run = str(run_id).encode() if run_id is not None else b"\\N"
+        self.tail = b"\t".join((stamp, stamp, run))
+
+    def lines(self, batches: Iterator[list[ParsedRecord]]) -> Iterator[_Lines]:
+        for batch in batches:
+            newest = _newest(batch)
+            text = b"".join(self._line(r) for r in newest)
+            yield _Lines(len(batch), sum(1 for r in batch if r.is_deleted), len(newest), text)
+
+    def _line(self, r: ParsedRecord) -> bytes:
+        fields = (
+            self.head,
+            r.sf_id.encode(),
+            _copy_field(r.data),
+            _copy_field(r.facets),
+            r.modstamp.encode(),
+            self.gone if r.is_deleted else self.alive,
+            self.tail,
+        )
+        return b"\t".join(fields) + b"\n"
 
 
 class _PostgresWriter(_OrmWriter):
@@ -266,50 +295,33 @@ class _PostgresWriter(_OrmWriter):
 
     def write(self, records: Iterable[ParsedRecord], batch_size: int) -> WriteStats:
         stats = WriteStats()
+        maker = _LineMaker(self.connection_id, self.sobject, self.run_id, self.now)
         with db.cursor() as cursor:
             cursor.execute(_CREATE_STAGE)
-            # Parsing and JSON encoding run in the read-ahead thread, beside the database.
-            for batch in _ReadAhead(_encoded(_batches(records, batch_size))):
+            # Parsing and encoding run in the read-ahead thread, beside the database.
+            for batch in _ReadAhead(maker.lines(_batches(records, batch_size))):
                 stats.read += batch.read
                 stats.deleted += batch.deleted
-                stats.written += self._write_batch_pg(cursor, batch.rows)
+                stats.written += self._write_batch_pg(cursor, batch)
         return stats
 
-    def _write_batch_pg(self, cursor, rows: list[tuple]) -> int:
+    def _write_batch_pg(self, cursor, batch: _Lines) -> int:
         if self.fresh:
             try:
                 with transaction.atomic():  # a savepoint: a refused COPY leaves no row behind
-                    return self._insert(cursor, rows)
+                    _copy(cursor, "ingestion_ingestedrecord", batch.text)
+                    return batch.rows
             except UniqueViolation:
                 self.fresh = False
-        return self._upsert(cursor, rows)
-
-    def _insert(self, cursor, rows: list[tuple]) -> int:
-        now, head = self.now, (self.connection_id, self.sobject)
-        tail = (now, now, self.run_id)
-        with cursor.cursor.copy(f"COPY ingestion_ingestedrecord ({_COLUMNS}) FROM STDIN") as copy:
-            for sf_id, data, facets, modstamp, deleted in rows:
-                gone = now if deleted else None
-                copy.write_row((*head, sf_id, data, facets, modstamp, deleted, gone, *tail))
-        return len(rows)
-
-    def _upsert(self, cursor, rows: list[tuple]) -> int:
         cursor.execute(f"TRUNCATE {_STAGE}")
-        with cursor.cursor.copy(
-            f"COPY {_STAGE} (sf_id, data, facets, system_modstamp, is_deleted) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(
-            _UPSERT,
-            {
-                "connection": self.connection_id,
-                "sobject": self.sobject,
-                "now": self.now,
-                "run": self.run_id,
-            },
-        )
+        _copy(cursor, _STAGE, batch.text)
+        cursor.execute(_UPSERT)
         return cursor.rowcount
+
+
+def _copy(cursor, table: str, text: bytes) -> None:
+    with cursor.cursor.copy(f"COPY {table} ({_COLUMNS}) FROM STDIN") as copy:
+        copy.write(text)
 
 
 def merge_fields(

@@ -80,18 +80,23 @@ _CSV_CONVERTERS: dict[str, Converter] = {
 }
 
 
-def csv_converters(plan: dict[str, Any], columns: list[str]) -> list[Converter]:
-    """One converter per CSV column; None means "text as is"."""
+def csv_converters(plan: dict[str, Any], columns: list[str]) -> list[tuple[int, Converter]]:
+    """(column index, converter) of the CSV columns that are not text."""
     fields = plan["fields"]
-    return [_CSV_CONVERTERS.get(fields.get(col, {}).get("type", "string")) for col in columns]
+    found = [_CSV_CONVERTERS.get(fields.get(col, {}).get("type", "string")) for col in columns]
+    return [(index, convert) for index, convert in enumerate(found) if convert is not None]
 
 
-def typed_from_csv(row: list[str], columns: list[str], converters: list[Converter]) -> dict:
+def typed_from_csv(
+    row: list[str], columns: list[str], converters: list[tuple[int, Converter]]
+) -> dict:
     """A CSV row as a dict of typed values (empty -> None)."""
-    return {
-        col: (None if raw == "" else (conv(raw) if conv else raw))
-        for col, raw, conv in zip(columns, row, converters, strict=True)
-    }
+    # Text (most columns) passes as is: only the typed columns are visited one by one.
+    values = [raw or None for raw in row]
+    for index, convert in converters:
+        if values[index] is not None:
+            values[index] = convert(values[index])
+    return dict(zip(columns, values, strict=True))
 
 
 def typed_from_rest(record: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
@@ -119,4 +124,5 @@ def rebuild_compounds(data: dict[str, Any], plan: dict[str, Any]) -> None:
     """Add each compound field, built from its components (null when all are null)."""
     for name, compound in plan["compounds"].items():
         value = {key: data.get(component) for key, component in compound["components"].items()}
-        data[name] = value if any(v is not None for v in value.values()) else None
+        values = list(value.values())
+        data[name] = value if values.count(None) < len(values) else None

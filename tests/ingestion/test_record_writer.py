@@ -120,3 +120,14 @@ def test_a_page_mixing_new_and_stored_ids_writes_every_record_once(connection):
     assert (stats.read, stats.written) == (6, 6)
     names = dict(IngestedRecord.objects.values_list("sf_id", "data__Name"))
     assert names == dict.fromkeys(ids, "Page")
+
+
+def test_text_with_escapes_and_any_script_is_stored_exactly(connection):
+    awkward = 'back\\slash "quoted"\nnew line\ttab \\N Zoë 東京 🚀'
+    data = {"Id": ID, "Name": awkward, "Notes": "\\", "Tags": ["a\\b", "c\td"]}
+    _write(connection, ParsedRecord(ID, data, "2026-01-01T09:00:00.000Z", False, {}))
+    assert IngestedRecord.objects.get().data == data
+    _write(
+        connection, ParsedRecord(ID, data | {"Notes": "\r\n"}, "2026-01-01T10:00:00.000Z", False)
+    )
+    assert IngestedRecord.objects.get().data["Notes"] == "\r\n"  # through the upsert path too
