@@ -47,3 +47,14 @@ def test_records_stored_before_facets_existed_get_them_from_their_field_plan(con
         assert record.facets == {"Status": "Open", "IsConverted": False}
     finally:
         _migrate(MigrationExecutor(db).loader.graph.leaf_nodes())
+
+
+@pytest.mark.skipif(db.vendor != "postgresql", reason="a PostgreSQL storage setting")
+@pytest.mark.django_db
+def test_record_documents_are_compressed_with_lz4():
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT attcompression FROM pg_attribute "
+            "WHERE attrelid = 'ingestion_ingestedrecord'::regclass AND attname = 'data'"
+        )
+        assert cursor.fetchone()[0] == "l"
