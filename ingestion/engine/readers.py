@@ -41,13 +41,7 @@ def records_from_csv(lines: Iterable[str], plan: dict[str, Any]) -> Iterator[Par
         data = typed_from_csv(row, columns, converters)
         if has_compounds:
             rebuild_compounds(data, plan)
-        yield ParsedRecord(
-            data["Id"],
-            data,
-            data[cursor_field],
-            bool(data.get("IsDeleted")),
-            facets_of(data, facets),
-        )
+        yield _parsed(data, cursor_field, facets)
 
 
 def records_from_rest(records: Iterable[dict], plan: dict[str, Any]) -> Iterator[ParsedRecord]:
@@ -57,10 +51,9 @@ def records_from_rest(records: Iterable[dict], plan: dict[str, Any]) -> Iterator
     for record in records:
         data = typed_from_rest(record, plan)
         rebuild_compounds(data, plan)
-        yield ParsedRecord(
-            data["Id"],
-            data,
-            data[cursor_field],
-            bool(data.get("IsDeleted")),
-            facets_of(data, facets),
-        )
+        yield _parsed(data, cursor_field, facets)
+
+
+def _parsed(data: dict[str, Any], cursor_field: str, facets: frozenset[str]) -> ParsedRecord:
+    deleted = bool(data.get("IsDeleted"))
+    return ParsedRecord(data["Id"], data, data[cursor_field], deleted, facets_of(data, facets))

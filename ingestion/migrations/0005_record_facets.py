@@ -47,24 +47,22 @@ def _backfill_sql(schema_editor, cursor, names: list[str]) -> None:
     )
 
 
-def move_index(apps, schema_editor):
+def _index_on(schema_editor, column: str, drop: str, create: str) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(f"DROP INDEX IF EXISTS {OLD_INDEX}")
+    schema_editor.execute(f"DROP INDEX IF EXISTS {drop}")
     schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {NEW_INDEX} ON ingestion_ingestedrecord "
-        "USING gin (facets jsonb_path_ops)"
+        f"CREATE INDEX IF NOT EXISTS {create} ON ingestion_ingestedrecord "
+        f"USING gin ({column} jsonb_path_ops)"
     )
+
+
+def move_index(apps, schema_editor):
+    _index_on(schema_editor, "facets", drop=OLD_INDEX, create=NEW_INDEX)
 
 
 def move_index_back(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(f"DROP INDEX IF EXISTS {NEW_INDEX}")
-    schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {OLD_INDEX} ON ingestion_ingestedrecord "
-        "USING gin (data jsonb_path_ops)"
-    )
+    _index_on(schema_editor, "data", drop=NEW_INDEX, create=OLD_INDEX)
 
 
 class Migration(migrations.Migration):
