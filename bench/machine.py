@@ -90,10 +90,19 @@ def _ram_gib() -> float:
 
 
 def git_commit() -> str:
-    """Short commit, marked when the working tree has uncommitted changes."""
+    """Short commit, marked when the working tree has uncommitted changes (the report's own
+    files, which every run rewrites, do not count)."""
     try:
         commit = _git("rev-parse", "--short", "HEAD")
-        dirty = _git("status", "--porcelain", "--untracked-files=no")
+        dirty = _git(
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":(exclude)bench/RESULTS.md",
+            ":(exclude)bench/results.json",
+        )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + (" + uncommitted changes" if dirty else "")
