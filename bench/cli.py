@@ -58,6 +58,7 @@ def options_from(args: argparse.Namespace, log_dir: Path):
         small_profile="tiny" if args.quick else "demo",
         changes=100 if args.quick else 1000,
         audience_runs=3 if args.quick else 7,
+        initial_runs=1 if args.quick else 3,
         processing_rate=5000.0,
         log_dir=log_dir,
     )

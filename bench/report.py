@@ -247,11 +247,19 @@ def _initial(parts: dict) -> list[str]:
     profile = (initial or rest)["profile"]
     columns = {name: run for name, run in (("Bulk", initial), ("REST only", rest)) if run}
     ratio = ("REST / Bulk", rest["ratios"]) if rest and rest.get("ratios") else None
-    return [
+    lines = [
         f"## 1-2. Initial sync of {profile}: Bulk (the engine's choice) and REST only",
         "",
         *_sync_table(columns, ratio),
     ]
+    each = (initial or {}).get("records_per_second_of_each_run") or []
+    if len(each) > 1:
+        rates = ", ".join(f"{rate:,.0f}" for rate in each)
+        lines += [
+            f"The Bulk sync ran {len(each)} times (records/s: {rates}); the median run is shown.",
+            "",
+        ]
+    return lines
 
 
 def _incremental(parts: dict) -> list[str]:

@@ -116,3 +116,9 @@ def test_a_timing_not_met_says_where_the_cpu_went():
         "the sync worker 50 s, PostgreSQL (the whole server) 30 s, the emulator 20 s."
     ) in text
     assert "- initial sync" not in text  # met: no note
+
+
+def test_repeated_initial_syncs_are_listed_beside_the_median_one():
+    parts = {"initial": sync(records_per_second_of_each_run=[14_000, 12_500, 9_000])}
+    text = report.render(results(parts))
+    assert "ran 3 times (records/s: 14,000, 12,500, 9,000); the median run is shown" in text
