@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 from django.db import connection as db
@@ -67,16 +67,17 @@ def _newest(batch: list[ParsedRecord]) -> list[ParsedRecord]:
 
 
 _DONE = object()
+T = TypeVar("T")
 
 
-class _ReadAhead:
+class _ReadAhead(Generic[T]):
     """Parse the next batch in a thread while the database writes this one.
 
     Parsing is Python (it holds the GIL); the upsert waits on PostgreSQL (psycopg releases the
     GIL), so the two overlap and a page costs about the larger of the two, not their sum.
     """
 
-    def __init__(self, batches: Iterator[list[ParsedRecord]]) -> None:
+    def __init__(self, batches: Iterator[T]) -> None:
         self._batches = batches
         self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._stop = threading.Event()
@@ -100,7 +101,7 @@ class _ReadAhead:
                 continue
         return False
 
-    def __iter__(self) -> Iterator[list[ParsedRecord]]:
+    def __iter__(self) -> Iterator[T]:
         self._thread.start()
         try:
             while (item := self._queue.get()) is not _DONE:
