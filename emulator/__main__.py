@@ -7,6 +7,7 @@ import contextlib
 import signal
 import sys
 import time
+from pathlib import Path
 
 from emulator.data.profiles import PROFILES
 from emulator.faults import FaultError
@@ -43,7 +44,52 @@ def build_parser() -> argparse.ArgumentParser:
         help="allowed OAuth callback (repeatable); default: any http(s) URL on a loopback host",
     )
     p.add_argument("--threads", type=int, default=8)
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a self-signed certificate for 127.0.0.1/localhost made at start",
+    )
+    p.add_argument(
+        "--cert-file",
+        default="emulator-cert.pem",
+        help="where --tls writes the certificate (PEM) clients trust (default ./emulator-cert.pem)",
+    )
+    p.add_argument(
+        "--custom-fields",
+        action="append",
+        default=[],
+        metavar="OBJECT=N",
+        help="N extra custom fields on OBJECT (repeatable), e.g. Account=650",
+    )
+    p.add_argument(
+        "--person-accounts",
+        action="store_true",
+        help="Person Accounts on: Account gets the Person* fields, persons a Contact row",
+    )
+    p.add_argument(
+        "--bulk-daily-jobs",
+        type=int,
+        default=10_000,
+        help="Bulk API 2.0 query jobs allowed per rolling 24 hours (default 10000)",
+    )
+    p.add_argument(
+        "--max-request-bytes",
+        type=int,
+        default=16_384,
+        help="request line (414) and line + headers (431) ceiling (default 16384)",
+    )
     return p
+
+
+def parse_custom_fields(specs: list[str]) -> dict[str, int]:
+    """['Account=650', 'Contact=20'] -> {'Account': 650, 'Contact': 20} (ValueError if bad)."""
+    out: dict[str, int] = {}
+    for spec in specs:
+        name, sep, count = spec.partition("=")
+        if not sep or not name.strip() or not count.strip().isdigit():
+            raise ValueError(f"expected OBJECT=N, got {spec!r}")
+        out[name.strip()] = out.get(name.strip(), 0) + int(count)
+    return out
 
 
 def banner(org: Org, server: EmulatorServer, started: float) -> str:
@@ -51,6 +97,14 @@ def banner(org: Org, server: EmulatorServer, started: float) -> str:
         f"Salesforce org emulator ready in {time.monotonic() - started:.2f}s",
         f"  base URL (login host and instance_url): {server.base_url}",
         f"  profile: {org.profile}  seed: {org.seed}  sandbox: {org.sandbox}",
+    ]
+    if server.cert_file:
+        lines.append(f"  TLS certificate: {server.cert_file}")
+        lines.append(f"    (clients trust it with REQUESTS_CA_BUNDLE={server.cert_file})")
+    if org.custom_fields or org.person_accounts:
+        extra = ", ".join(f"{o}+{n}" for o, n in org.custom_fields.items()) or "none"
+        lines.append(f"  custom fields: {extra}  person accounts: {org.person_accounts}")
+    lines += [
         f"  connected app: client_id={org.auth.config.client_id} "
         f"client_secret={org.auth.config.client_secret}",
         f"  users (password '{PASSWORD}'):",
@@ -63,6 +117,11 @@ def banner(org: Org, server: EmulatorServer, started: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     started = time.monotonic()
+    try:
+        custom_fields = parse_custom_fields(args.custom_fields)
+    except ValueError as err:
+        print(f"--custom-fields: {err}", file=sys.stderr)
+        return 2
     org = Org.from_profile(
         args.profile,
         seed=args.seed,
@@ -74,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         session_timeout=args.session_timeout,
         rotate_refresh_tokens=args.rotate_refresh_tokens,
         redirect_uris=tuple(args.redirect_uri),
+        bulk_daily_jobs=args.bulk_daily_jobs,
+        max_request_bytes=args.max_request_bytes,
+        custom_fields=custom_fields,
+        person_accounts=args.person_accounts,
     )
     if args.faults:
         try:
@@ -81,7 +144,13 @@ def main(argv: list[str] | None = None) -> int:
         except FaultError as err:
             print(f"--faults: {err}", file=sys.stderr)
             return 2
-    server = EmulatorServer(org, host=args.host, port=args.port, threads=args.threads)
+    server = EmulatorServer(
+        org,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        cert_file=str(Path(args.cert_file).resolve()) if args.tls else None,
+    )
     server._create()
 
     def stop(signum, frame):

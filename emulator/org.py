@@ -25,7 +25,7 @@ from emulator.soql.plan import Compiler, Plan, SchemaView
 from emulator.usage import Counters, RollingCounter
 from emulator.users import USERS, EmulatedUser, user_index
 
-LATEST_VERSION = "62.0"
+LATEST_VERSION = "66.0"
 ORG_NAME = "Emulated Org"
 
 
@@ -91,6 +91,10 @@ class Org(ChangesMixin):
         redirect_uris: tuple[str, ...] | list[str] = (),
         data_end: int | None = None,
         counts: dict[str, int] | None = None,
+        bulk_daily_jobs: int = 10_000,
+        max_request_bytes: int = 16_384,
+        custom_fields: dict[str, int] | None = None,
+        person_accounts: bool = False,
     ):
         self.profile = profile
         self.org_name = ORG_NAME
@@ -99,6 +103,12 @@ class Org(ChangesMixin):
         self.api_daily_limit = api_daily_limit
         self.processing_rate = processing_rate
         self.sandbox = sandbox
+        # Bulk API 2.0 query jobs allowed per rolling 24 hours (10,000 on every real org).
+        self.bulk_daily_jobs = bulk_daily_jobs
+        # Request line (414) and request line + headers (431) ceiling; see web/request_size.py.
+        self.max_request_bytes = max_request_bytes
+        self.custom_fields = dict(custom_fields or {})
+        self.person_accounts = person_accounts
         self.clock = Clock()
         self.lock = threading.RLock()
         self.data_end = data_end if data_end is not None else int(self.clock.time() // DAY) * DAY
@@ -385,6 +395,7 @@ class Org(ChangesMixin):
         against the daily limit), totals, jobs by state, OAuth grants by type."""
         c = self.counters_state
         with c.lock:
+            refused = dict(c.refused)
             limited = dict(c.api_calls)
             uncounted = dict(c.uncounted)
             oauth = dict(c.oauth)
@@ -406,6 +417,9 @@ class Org(ChangesMixin):
             "oauth_grants": oauth,
             "oauth_grants_total": sum(oauth.values()),
             "result_bytes": c.result_bytes,
+            "largest_request_line": c.largest_request_line,
+            "largest_request_headers": c.largest_request_headers,
+            "refused_requests": refused,
             "api_usage": {"used": used, "max": limit},
         }
 

@@ -1,4 +1,5 @@
-"""Serving an Org over HTTP with waitress (threaded), in the foreground or a background thread."""
+"""Serving an Org over HTTP with waitress (threaded), in the foreground or a background thread;
+over HTTPS (`cert_file=`) with werkzeug's threaded server, since waitress speaks no TLS."""
 
 from __future__ import annotations
 
@@ -7,24 +8,74 @@ import logging
 import threading
 
 from waitress.server import create_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from emulator.web.app import make_wsgi_app
 
 THREADS = 8
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """No access log line per request (waitress writes none either); errors still logged."""
+
+    def log(self, type: str, message: str, *args) -> None:
+        if type == "error":
+            super().log(type, message, *args)
+
+
+class _TlsServer:
+    """werkzeug's threaded WSGI server with TLS, shaped like the bits of waitress used here."""
+
+    def __init__(self, app, host: str, port: int, cert_file: str):
+        from emulator.tls import make_tls
+
+        self.server = make_server(
+            host,
+            port,
+            app,
+            threaded=True,
+            request_handler=_QuietHandler,
+            ssl_context=make_tls(cert_file),
+        )
+        self.effective_host = host
+        self.effective_port = self.server.server_address[1]
+
+    def run(self) -> None:
+        self.server.serve_forever()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class EmulatorServer:
     """An Org behind a waitress server: `EmulatorServer(org, port=0).start()` … `.stop()`."""
 
-    def __init__(self, org, host: str = "127.0.0.1", port: int = 0, threads: int = THREADS):
+    def __init__(
+        self,
+        org,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = THREADS,
+        cert_file: str | None = None,
+    ):
         self.org = org
+        self.cert_file = cert_file
         self.host = host
         self.port = port
         self.threads = threads
         self._server = None
         self._thread: threading.Thread | None = None
 
+    @property
+    def scheme(self) -> str:
+        return "https" if self.cert_file else "http"
+
     def _create(self):
+        if self.cert_file:
+            self._server = _TlsServer(make_wsgi_app(self.org), self.host, self.port, self.cert_file)
+            self.org.base_url = self.base_url
+            return self._server
         # log_socket_errors=False: a result stream cut on purpose (cut_stream fault) or a client
         # hanging up mid-download is not a server error worth a traceback.
         self._server = create_server(
@@ -53,7 +104,7 @@ class EmulatorServer:
         host = server.effective_host
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{server.effective_port}"
+        return f"{self.scheme}://{host}:{server.effective_port}"
 
     def start(self) -> EmulatorServer:
         """Serve in a daemon thread; returns self once the socket is listening."""
@@ -74,6 +125,13 @@ class EmulatorServer:
         """Stop serving, close open connections, and wait for the server thread."""
         server = self._server
         if server is None:
+            return
+        if isinstance(server, _TlsServer):
+            server.close()
+            if self._thread is not None:
+                self._thread.join(timeout=10)
+            self._thread = None
+            self._server = None
             return
         if self._thread is None:
             self._shutdown()
@@ -110,6 +168,10 @@ class EmulatorServer:
     def _shutdown(self) -> None:
         server = self._server
         if server is None:
+            return
+        if isinstance(server, _TlsServer):
+            server.server.server_close()
+            self._server = None
             return
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         self._close_sockets(server)

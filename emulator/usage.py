@@ -52,7 +52,19 @@ class Counters:
         self.oauth: Counter = Counter()
         self.jobs_created = 0
         self.result_bytes = 0
+        self.largest_request_line = 0
+        self.largest_request_headers = 0
+        self.refused: Counter = Counter()
         self.lock = threading.Lock()
+
+    def note_request_size(self, line: int, headers: int) -> None:
+        with self.lock:
+            self.largest_request_line = max(self.largest_request_line, line)
+            self.largest_request_headers = max(self.largest_request_headers, headers)
+
+    def refuse(self, status: int) -> None:
+        with self.lock:
+            self.refused[str(status)] += 1
 
     def call(self, kind: str, counted: bool) -> None:
         with self.lock:
@@ -69,3 +81,6 @@ class Counters:
             self.oauth.clear()
             self.jobs_created = 0
             self.result_bytes = 0
+            self.largest_request_line = 0
+            self.largest_request_headers = 0
+            self.refused.clear()

@@ -9,7 +9,7 @@ from werkzeug.http import http_date
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from emulator.web import bulk, control, oauth, rest
+from emulator.web import bulk, control, oauth, request_size, rest
 from emulator.web.common import not_found, sf_error
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class EmulatorApp:
     def __call__(self, environ, start_response):
         request = Request(environ)
         try:
-            response = self.dispatch(request)
+            response = request_size.refusal(self.org, environ) or self.dispatch(request)
         except HTTPException as err:
             response = err.get_response(environ)
         # Salesforce's Date header is its own clock; here that is the emulated clock, so a

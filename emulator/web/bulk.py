@@ -24,7 +24,6 @@ from emulator.web.common import api_call, json_response, not_found, sf_error
 
 MIN_BULK_VERSION = 47.0
 MIN_RESULT_PAGES_VERSION = 58.0
-DAILY_JOBS = 10_000
 LIST_PAGE = 1000
 
 
@@ -76,9 +75,10 @@ def create(org, request: Request, version: str) -> Response:
         if ending not in LINE_ENDINGS:
             return _bad(f"Invalid lineEnding: {ending}", "INVALIDJOB")
         now = org.clock.time()
-        if org.job_usage.total(now) >= DAILY_JOBS:
+        if org.job_usage.total(now) >= org.bulk_daily_jobs:
+            # The message is real (matched by a production connector); the code is unverified.
             return _bad(
-                f"Max bulk v2 query jobs ({DAILY_JOBS}) per 24 hrs has been reached",
+                f"Max bulk v2 query jobs ({org.bulk_daily_jobs}) per 24 hrs has been reached",
                 "LIMIT_EXCEEDED",
             )
         plan, refusal = _check_query(org, session.username, body["query"])

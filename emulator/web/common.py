@@ -19,7 +19,10 @@ from emulator.soql.errors import SoqlError
 
 JSON_TYPE = "application/json;charset=UTF-8"
 MIN_VERSION = 20.0
-MAX_VERSION = 62.0
+# Spring '26 (v66.0) is the newest release served; every release adds one major version, three a
+# year (Winter '11 was v20.0).
+# Reference: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_versions.htm
+MAX_VERSION = 66.0
 NOT_FOUND_MESSAGE = "The requested resource does not exist"
 _VERSION = re.compile(r"^v(\d{2})\.(\d)$")
 
@@ -42,7 +45,7 @@ def not_found() -> Response:
 
 
 def parse_version(text: str) -> str | None:
-    """'v60.0' → '60.0' when the version is served (20.0 … 62.0), else None."""
+    """'v60.0' → '60.0' when the version is served (20.0 … 66.0), else None."""
     m = _VERSION.match(text or "")
     if not m:
         return None

@@ -12,70 +12,96 @@ from werkzeug.wrappers import Request, Response
 
 from emulator import queries
 from emulator.soql.errors import SoqlError
-from emulator.web.common import api_call, json_response, not_found, sf_error
+from emulator.web.common import (
+    MAX_VERSION,
+    MIN_VERSION,
+    api_call,
+    json_response,
+    not_found,
+    sf_error,
+)
 
 RELEASES = ("Winter", "Spring", "Summer")
+
+
+def release_label(version: int) -> str:
+    """Winter '11 for 20, Spring '11 for 21, … Spring '26 for 66: three releases a year."""
+    k = version - 20
+    return f"{RELEASES[k % 3]} '{11 + k // 3:02d}"
 
 
 def versions(org, request: Request) -> Response:
     """GET /services/data/ — not counted, no Sforce-Limit-Info."""
     org.counters_state.call("versions", counted=False)
-    out = []
-    for v in range(20, 63):
-        k = v - 20
-        label = f"{RELEASES[k % 3]} '{11 + k // 3:02d}"
-        out.append({"label": label, "url": f"/services/data/v{v}.0", "version": f"{v}.0"})
+    out = [
+        {"label": release_label(v), "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
+        for v in range(int(MIN_VERSION), int(MAX_VERSION) + 1)
+    ]
     return json_response(out)
+
+
+# The resources a version's root lists, with the version each first appeared in. Verified:
+# queryAll and limits (29.0), jobs (41.0, Bulk API 2.0); the others are the release in which
+# the REST API guide first documents them, as best known (unverified), and 20.0 for those
+# older than the guide's history.
+# Reference: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_list.htm
+RESOURCES_SINCE = {
+    "sobjects": 20,
+    "query": 20,
+    "search": 20,
+    "recent": 20,
+    "identity": 20,
+    "chatter": 24,
+    "connect": 24,
+    "tooling": 27,
+    "quickActions": 28,
+    "analytics": 28,
+    "queryAll": 29,
+    "limits": 29,
+    "appMenu": 29,
+    "compactLayouts": 29,
+    "theme": 29,
+    "flexiPage": 29,
+    "process": 30,
+    "tabs": 31,
+    "actions": 32,
+    "support": 32,
+    "knowledgeManagement": 32,
+    "composite": 34,
+    "licensing": 34,
+    "wave": 36,
+    "async-queries": 37,
+    "emailConnect": 37,
+    "event": 38,
+    "dedupe": 39,
+    "nouns": 39,
+    "folders": 40,
+    "parameterizedSearch": 40,
+    "jobs": 41,
+    "match": 42,
+    "metadata": 42,
+    "prechatForms": 42,
+    "serviceTemplates": 43,
+    "iot": 44,
+    "jsonxform": 45,
+    "commerce": 46,
+    "domino": 47,
+    "eclair": 48,
+    "fingerprint": 49,
+    "contact-tracing": 50,
+    "consent": 50,
+    "scheduling": 45,
+    "smartdatadiscovery": 47,
+    "sites": 53,
+    "graphql": 56,
+}
 
 
 def resources(org, request: Request, version: str) -> Response:
     def handler(session, state, v):
         root = f"/services/data/v{v}"
-        names = [
-            "tooling",
-            "metadata",
-            "eclair",
-            "folders",
-            "prechatForms",
-            "contact-tracing",
-            "jsonxform",
-            "chatter",
-            "tabs",
-            "appMenu",
-            "quickActions",
-            "queryAll",
-            "commerce",
-            "wave",
-            "iot",
-            "analytics",
-            "search",
-            "identity",
-            "composite",
-            "parameterizedSearch",
-            "fingerprint",
-            "theme",
-            "nouns",
-            "domino",
-            "event",
-            "serviceTemplates",
-            "recent",
-            "connect",
-            "licensing",
-            "limits",
-            "process",
-            "dedupe",
-            "async-queries",
-            "query",
-            "jobs",
-            "match",
-            "emailConnect",
-            "compactLayouts",
-            "knowledgeManagement",
-            "sobjects",
-            "actions",
-            "support",
-        ]
-        body = {n: f"{root}/{n}" for n in names}
+        major = int(float(v))
+        body = {n: f"{root}/{n}" for n, since in RESOURCES_SINCE.items() if since <= major}
         body["identity"] = org.identity_url(session.username)
         return json_response(body)
 
@@ -94,7 +120,7 @@ def limits(org, request: Request, version: str) -> Response:
             )
         now = org.clock.time()
         used, limit = org.api_usage()
-        jobs = org.jobs.created_since(now - 86400)
+        jobs = org.job_usage.total(now)
         result_mb = org.result_usage.total(now) // 1_000_000
         records = sum(s.count(True) for s in org.stores.values())
         storage = max(1024, (records * 2 // 1024) * 2)
@@ -108,7 +134,7 @@ def limits(org, request: Request, version: str) -> Response:
             "DailyAsyncApexExecutions": (250000, 250000),
             "DailyBulkApiBatches": (15000, 15000),
             "DailyBulkV2QueryFileStorageMB": (976562, max(0, 976562 - result_mb)),
-            "DailyBulkV2QueryJobs": (10000, max(0, 10000 - jobs)),
+            "DailyBulkV2QueryJobs": (org.bulk_daily_jobs, max(0, org.bulk_daily_jobs - jobs)),
             "DailyDurableGenericStreamingApiEvents": (10000, 10000),
             "DailyDurableStreamingApiEvents": (10000, 10000),
             "DailyGenericStreamingApiEvents": (10000, 10000),
@@ -141,7 +167,7 @@ def limits(org, request: Request, version: str) -> Response:
         body["PermissionSets"]["CreateCustom"] = {"Max": 1000, "Remaining": 992}
         return json_response(body)
 
-    return api_call(org, request, version, "limits", handler)
+    return api_call(org, request, version, "limits", handler, min_version=29.0)
 
 
 def describe_global(org, request: Request, version: str) -> Response:
@@ -241,7 +267,9 @@ def query(org, request: Request, version: str, include_deleted: bool) -> Respons
         )
         return json_response(body)
 
-    return api_call(org, request, version, kind, handler)
+    return api_call(
+        org, request, version, kind, handler, min_version=29.0 if include_deleted else None
+    )
 
 
 def query_more(
