@@ -16,11 +16,13 @@ from datetime import UTC, datetime, timedelta
 
 from connections.salesforce.exceptions import (
     SalesforceAuthError,
+    SalesforceBulkJobCapReached,
     SalesforceError,
     SalesforceNotFound,
     SalesforcePermissionError,
     SalesforceQueryError,
     SalesforceRateLimited,
+    SalesforceRequestTooLarge,
     SalesforceUnavailable,
 )
 
@@ -82,6 +84,40 @@ def daily_limit_resume_at(now: datetime | None = None) -> datetime:
     return (now or datetime.now(UTC)) + timedelta(hours=1)
 
 
+# Bulk API 2.0's rolling-24-hour query-job cap; the only sign is the message (same code as
+# the result-storage cap). Quoted as a production connector matches it (estuary
+# source-salesforce-native).
+BULK_JOB_CAP_MESSAGE = "Max bulk v2 query jobs"
+BULK_JOB_CAP_WINDOW = timedelta(hours=24)
+# Jetty's refusals of an oversized request: HTML bodies, no errorCode.
+# 414: "<h1>Bad Message 414</h1><pre>reason: URI Too Long</pre>" (simple-salesforce issue #271).
+TOO_LARGE = {414: "URI_TOO_LONG", 431: "REQUEST_HEADER_FIELDS_TOO_LARGE"}
+
+
+def bulk_job_cap_resets_at(created: list[datetime], cap: int, now: datetime) -> datetime:
+    """When the rolling-24-hour Bulk query-job count drops below ``cap`` again, from the
+    creation times of the org's jobs (``GET /jobs/query`` lists them with ``createdDate``).
+
+    The cap counts jobs created in the last 24 hours; the count falls below it once all but
+    ``cap - 1`` of them are older than that, i.e. a day after the ``(n - cap + 1)``-th oldest.
+    Jobs deleted since are not listed but still count, so this is a lower bound."""
+    recent = sorted(t for t in created if t > now - BULK_JOB_CAP_WINDOW)
+    if len(recent) < cap:
+        return now
+    return recent[len(recent) - cap] + BULK_JOB_CAP_WINDOW
+
+
+def too_large_error(status: int, *, url: str = "") -> SalesforceRequestTooLarge:
+    what = "request line" if status == 414 else "request line and headers"
+    return SalesforceRequestTooLarge(
+        f"Salesforce refused the request: its {what} exceed "
+        f"{SalesforceRequestTooLarge.limit:,} bytes",
+        status=status,
+        error_code=TOO_LARGE[status],
+        url=url,
+    )
+
+
 def is_session_invalid(status: int, code: str) -> bool:
     """A 401 ``INVALID_SESSION_ID`` (or the identity URL's 403 ``Bad_OAuth_Token``): refresh."""
     return (status == 401 and code == "INVALID_SESSION_ID") or (
@@ -91,11 +127,16 @@ def is_session_invalid(status: int, code: str) -> bool:
 
 def error_from_response(status: int, body: str, *, url: str = "") -> SalesforceError:
     """The exception for a REST, Bulk or identity error response."""
+    if status in TOO_LARGE:
+        return too_large_error(status, url=url)
     code, message = first_error(body)
     kwargs = {"status": status, "error_code": code, "url": url}
     message = message or f"Salesforce answered HTTP {status}"
     if code == "REQUEST_LIMIT_EXCEEDED" and "ConcurrentPerOrgLongTxn" in message:
         return SalesforceUnavailable(message, **kwargs)
+    if code == "LIMIT_EXCEEDED" and BULK_JOB_CAP_MESSAGE in message:
+        resets = datetime.now(UTC) + BULK_JOB_CAP_WINDOW
+        return SalesforceBulkJobCapReached(message, resume_at=resets, **kwargs)
     if code in ("REQUEST_LIMIT_EXCEEDED", "LIMIT_EXCEEDED"):
         return SalesforceRateLimited(message, resume_at=daily_limit_resume_at(), **kwargs)
     if status >= 500 or code in TRANSIENT_CODES:

@@ -89,9 +89,32 @@ class SalesforceRateLimited(SalesforceError):
         self.resume_at = resume_at
 
 
+class SalesforceBulkJobCapReached(SalesforceRateLimited):
+    """Bulk API 2.0's daily query-job cap: 400 ``LIMIT_EXCEEDED`` "Max bulk v2 query jobs
+    (10000) per 24 hrs has been reached". The count is over a rolling 24 hours, so the cap
+    lifts as the oldest jobs turn a day old; ``resume_at`` is when it has surely lifted (a day
+    after the refusal) unless the caller narrowed it with ``bulk_job_cap_resets_at``.
+
+    Reference: https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_bulkapi.htm
+    """
+
+
 class SalesforceBudgetExceeded(SalesforceRateLimited):
     """Our own guard: the org's usage passed the connection's ceiling, or this connection's
     usage today passed its share. Raised before the request is sent."""
+
+
+class SalesforceRequestTooLarge(SalesforceError):
+    """Salesforce's front door refused the request before the API saw it: ``414`` when the
+    request line is over 16,384 bytes (a REST query with hundreds of fields), ``431`` when the
+    request line and headers together are too large. The body is HTML, not an API error.
+    Sending the same request again fails the same way: the caller must make it smaller (split
+    the field list, or move the query into a Bulk job's POST body).
+
+    ``limit`` is the documented ceiling in bytes.
+    """
+
+    limit = 16_384
 
 
 class SalesforceUnavailable(SalesforceError):

@@ -4,6 +4,7 @@ import pytest
 
 from connections.salesforce.exceptions import (
     SalesforceAuthError,
+    SalesforceBulkJobCapReached,
     SalesforceError,
     SalesforceNotFound,
     SalesforcePermissionError,
@@ -15,7 +16,7 @@ from tests.connections.conftest import API, error
 
 CASES = [
     ("total_requests", SalesforceRateLimited, "REQUEST_LIMIT_EXCEEDED"),
-    ("bulk_limit", SalesforceRateLimited, "LIMIT_EXCEEDED"),
+    ("bulk_limit", SalesforceBulkJobCapReached, "LIMIT_EXCEEDED"),
     ("api_disabled_user", SalesforcePermissionError, "API_CURRENTLY_DISABLED"),
     ("api_disabled_org", SalesforcePermissionError, "API_DISABLED_FOR_ORG"),
     ("insufficient_access", SalesforcePermissionError, "INSUFFICIENT_ACCESS_OR_READONLY"),
