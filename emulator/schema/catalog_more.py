@@ -104,6 +104,8 @@ def campaign_member() -> ObjectDef:
         undeletable=False,
         searchable=False,
         has_recycle_bin=False,
+        url_keys=("compactLayouts", "describe", "layouts", "rowTemplate", "sobject"),
+        mru_enabled=False,
     )
 
 
@@ -164,6 +166,16 @@ def user() -> ObjectDef:
         undeletable=False,
         feed_enabled=True,
         has_recycle_bin=False,
+        url_keys=(
+            "compactLayouts",
+            "describe",
+            "layouts",
+            "namedLayouts",
+            "passwordUtilities",
+            "quickActions",
+            "rowTemplate",
+            "sobject",
+        ),
     )
 
 
@@ -229,6 +241,8 @@ def organization() -> ObjectDef:
         searchable=False,
         triggerable=False,
         has_recycle_bin=False,
+        layoutable=False,
+        url_keys=("describe", "rowTemplate", "sobject"),
     )
 
 
@@ -247,7 +261,7 @@ def user_permission_access() -> ObjectDef:
     ]
     return ObjectDef(
         "UserPermissionAccess",
-        "000",
+        "0up",
         "User Permission Access",
         "User Permission Access",
         fields,
@@ -261,6 +275,8 @@ def user_permission_access() -> ObjectDef:
         triggerable=False,
         replicateable=False,
         has_recycle_bin=False,
+        retrieveable=False,
+        url_keys=("describe", "rowTemplate", "sobject"),
     )
 
 

@@ -30,6 +30,8 @@ def sobject_urls(obj: ObjectDef, version: str, base_url: str) -> dict:
         "quickActions": f"{root}/quickActions",
         "layouts": f"{root}/describe/layouts",
         "sobject": root,
+        "namedLayouts": f"{root}/describe/namedLayouts/{{LayoutName}}",
+        "passwordUtilities": f"{root}/{{ID}}/password",
     }
 
 
@@ -53,11 +55,11 @@ def _object_flags(obj: ObjectDef) -> dict:
         "labelPlural": obj.label_plural,
         "layoutable": obj.layoutable,
         "mergeable": obj.mergeable,
-        "mruEnabled": obj.layoutable,
+        "mruEnabled": obj.layoutable if obj.mru_enabled is None else obj.mru_enabled,
         "name": obj.name,
         "queryable": obj.queryable,
         "replicateable": obj.replicateable,
-        "retrieveable": obj.queryable,
+        "retrieveable": obj.queryable if obj.retrieveable is None else obj.retrieveable,
         "searchable": obj.searchable,
         "triggerable": obj.triggerable,
         "undeletable": obj.undeletable,
@@ -65,23 +67,27 @@ def _object_flags(obj: ObjectDef) -> dict:
     }
 
 
+GLOBAL_URL_KEYS = (
+    "compactLayouts",
+    "rowTemplate",
+    "approvalLayouts",
+    "listviews",
+    "describe",
+    "quickActions",
+    "layouts",
+    "sobject",
+)
+
+
+def _url_keys(obj: ObjectDef) -> tuple[str, ...]:
+    return GLOBAL_URL_KEYS if obj.url_keys is None else obj.url_keys
+
+
 def global_entry(obj: ObjectDef, version: str) -> dict:
     """One entry of the describe-global `sobjects` list."""
     body = _object_flags(obj)
     urls = sobject_urls(obj, version, "")
-    body["urls"] = {
-        k: urls[k]
-        for k in (
-            "compactLayouts",
-            "rowTemplate",
-            "approvalLayouts",
-            "listviews",
-            "describe",
-            "quickActions",
-            "layouts",
-            "sobject",
-        )
-    }
+    body["urls"] = {k: urls[k] for k in _url_keys(obj)}
     return body
 
 
@@ -138,9 +144,14 @@ def describe_sobject(
     """GET /sobjects/{Object}/describe for the given visible fields."""
     flags = _object_flags(obj)
     root = f"/services/data/v{version}/sobjects/{obj.name}"
-    urls = sobject_urls(obj, version, base_url)
-    if obj.name != "Account":
-        urls.pop("defaultValues")
+    every = sobject_urls(obj, version, base_url)
+    ui = ("uiDetailTemplate", "uiEditTemplate", "uiNewRecord")
+    # A describe's urls are the global entry's plus the ui links (only the global describe was
+    # recorded for the objects that list fewer).
+    keys = {*GLOBAL_URL_KEYS, *_url_keys(obj), *ui}
+    if obj.name == "Account":
+        keys.add("defaultValues")
+    urls = {k: v for k, v in every.items() if k in keys}
     body = {
         "actionOverrides": [],
         **{k: flags[k] for k in ("activateable", "associateEntityType", "associateParentEntity")},

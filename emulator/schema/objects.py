@@ -92,6 +92,11 @@ class ObjectDef:
     deep_cloneable: bool = False
     scopes: tuple[tuple[str, str], ...] = ()
     has_recycle_bin: bool = True
+    # Where the recorded global describe differs from the defaults: the `urls` keys listed,
+    # mruEnabled (default: layoutable) and retrieveable (default: queryable).
+    url_keys: tuple[str, ...] | None = None
+    mru_enabled: bool | None = None
+    retrieveable: bool | None = None
     extra: dict = field(default_factory=dict)
 
     def field(self, name: str) -> FieldDef | None:

@@ -148,7 +148,7 @@ def test_the_emulated_users_are_the_first_users(org):
 
 def test_documents_have_a_base64_body(org):
     doc = next(org.iter_records("Document"))
-    assert doc["Body"] == f"/services/data/v62.0/sobjects/Document/{doc['Id']}/Body"
+    assert doc["Body"] == f"/services/data/v66.0/sobjects/Document/{doc['Id']}/Body"
     store = org.stores["Document"]
     blob = store.blob(store.gen.codec.decode(doc["Id"]), org.seq)
     assert len(blob) == doc["BodyLength"]
