@@ -161,13 +161,34 @@ class Org(ChangesMixin):
             gen_more.account_feed(self.data),
         ]
         self._added_columns: list[tuple[str, str]] = []
+        self._custom_fields = self._make_custom_fields()
         self._build_state()
+
+    def _make_custom_fields(self) -> dict[str, list[FieldDef]]:
+        """--custom-fields: definitions per object, with their value columns on the generators."""
+        from emulator.data import custom_fields
+
+        gens = {g.name: g for g in self.gens}
+        catalog = build_catalog()
+        out = {}
+        for sobject, n in self.custom_fields.items():
+            obj = next((o for o in catalog.values() if o.name.lower() == sobject.lower()), None)
+            if obj is None or obj.name not in gens:
+                raise ValueError(f"--custom-fields: no data object {sobject!r}")
+            taken = {f.name for f in obj.fields}
+            defs = custom_fields.definitions(obj.name, n, self.seed, taken)
+            custom_fields.add_columns(self.data, gens[obj.name], defs)
+            out[obj.name] = defs
+        return out
 
     def _build_state(self) -> None:
         for sobject, name in self._added_columns:
             self.stores[sobject].gen.columns.pop(name, None)
         self._added_columns = []
         self.catalog = build_catalog()
+        for sobject, defs in self._custom_fields.items():
+            self.catalog[sobject].fields.extend(defs)
+            self.catalog[sobject].invalidate()
         self.stores: dict[str, ObjectStore] = {
             g.name: ObjectStore(self.catalog[g.name], g) for g in self.gens
         }

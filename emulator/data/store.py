@@ -279,6 +279,10 @@ class ObjectStore:
             full["OwnerId"] = user_id
         full.update(clean)
         derived.recompute(self.obj.name, full, set(full), set(clean))
+        for name, col in self.gen.columns.items():
+            formula = getattr(col, "formula_fn", None)  # formulas over Id / CreatedDate
+            if formula is not None and name in full:
+                full[name] = formula(full)
         if "Body" in clean:
             full["BodyLength"] = len(clean["Body"] or b"")
         self.next_index += 1
