@@ -162,7 +162,22 @@ class Org(ChangesMixin):
         ]
         self._added_columns: list[tuple[str, str]] = []
         self._custom_fields = self._make_custom_fields()
+        self.people = self._make_person_accounts()
         self._build_state()
+
+    def _make_person_accounts(self):
+        """--person-accounts: the Account's person fields and the Contact rows behind them."""
+        if not self.person_accounts:
+            return None
+        from emulator.data import person_accounts
+
+        gens = {g.name: g for g in self.gens}
+        contact_defs = build_catalog()["Contact"].fields + self._custom_fields.get("Contact", [])
+        self._person_fields = (
+            person_accounts.account_fields(contact_defs),
+            person_accounts.contact_fields(),
+        )
+        return person_accounts.wire(self.data, gens["Account"], gens["Contact"], contact_defs)
 
     def _make_custom_fields(self) -> dict[str, list[FieldDef]]:
         """--custom-fields: definitions per object, with their value columns on the generators."""
@@ -189,6 +204,14 @@ class Org(ChangesMixin):
         for sobject, defs in self._custom_fields.items():
             self.catalog[sobject].fields.extend(defs)
             self.catalog[sobject].invalidate()
+        if self.people is not None:
+            account, contact = self.catalog["Account"], self.catalog["Contact"]
+            account.field("Name").overrides["nillable"] = True
+            at = account.fields.index(account.field("Name")) + 1
+            account.fields[at:at] = self._person_fields[0]
+            contact.fields.extend(self._person_fields[1])
+            account.invalidate()
+            contact.invalidate()
         self.stores: dict[str, ObjectStore] = {
             g.name: ObjectStore(self.catalog[g.name], g) for g in self.gens
         }

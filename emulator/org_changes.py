@@ -102,27 +102,79 @@ class ChangesMixin:
             return store.gen.codec.encode(index)
 
     def update(self, sobject: str, sf_id: str, values: dict) -> None:
-        """Change fields of a live record."""
+        """Change fields of a live record (a person account's contact changes with it)."""
         with self.lock:
             store, index = self._index(sobject, sf_id)
             if not store.exists(index, include_deleted=False):
                 raise RecordError(f"entity is deleted: {sf_id}")
+            self._refuse_person_contact(store, index, "update")
+            if self._is_person_account(store, index) and {"FirstName", "LastName"} & set(values):
+                current = store.record(index, ["FirstName", "LastName"], self.seq)
+                merged = {**current, **values}
+                parts = (merged.get("FirstName"), merged.get("LastName"))
+                values = {**values, "Name": " ".join(p for p in parts if p)}
             seq, now = self._begin()
             store.update(index, values, seq=seq, now=now, user_id=self._actor())
+            self._mirror_to_person_contact(store, index, values, seq, now)
 
     def delete(self, sobject: str, sf_id: str) -> None:
-        """Soft delete into the recycle bin (CampaignMember, which has none, is hard-deleted)."""
-        with self.lock:
-            store, index = self._index(sobject, sf_id)
-            seq, now = self._begin()
-            store.set_deleted(index, True, seq=seq, now=now, user_id=self._actor())
+        """Soft delete into the recycle bin (CampaignMember, which has none, is hard-deleted);
+        a person account takes its contact with it."""
+        self._set_deleted(sobject, sf_id, True)
 
     def undelete(self, sobject: str, sf_id: str) -> None:
         """Restore a soft-deleted record from the recycle bin."""
+        self._set_deleted(sobject, sf_id, False)
+
+    def _set_deleted(self, sobject: str, sf_id: str, deleted: bool) -> None:
         with self.lock:
             store, index = self._index(sobject, sf_id)
+            self._refuse_person_contact(store, index, "delete" if deleted else "undelete")
             seq, now = self._begin()
-            store.set_deleted(index, False, seq=seq, now=now, user_id=self._actor())
+            store.set_deleted(index, deleted, seq=seq, now=now, user_id=self._actor())
+            if self._is_person_account(store, index):
+                contact = self.stores["Contact"]
+                j = self.people.contact_of(index)
+                contact.set_deleted(j, deleted, seq=seq, now=now, user_id=self._actor())
+
+    # ------------------------------------------------------------ person accounts
+    def _is_person_account(self, store, index: int) -> bool:
+        people = getattr(self, "people", None)
+        return people is not None and store.obj.name == "Account" and people.is_person(index)
+
+    def _is_person_contact(self, store, index: int) -> bool:
+        people = getattr(self, "people", None)
+        return (
+            people is not None
+            and store.obj.name == "Contact"
+            and people.account_of(index) is not None
+        )
+
+    def _refuse_person_contact(self, store, index: int, action: str) -> None:
+        # A person account's contact is edited through its Account (unverified wording).
+        if self._is_person_contact(store, index):
+            raise RecordError(
+                f"cannot {action} the contact of a person account: {action} the Account instead"
+            )
+
+    def _mirror_to_person_contact(self, store, index: int, values: dict, seq: int, now) -> None:
+        """A person account's change reaches its Contact row (same record on the platform)."""
+        mirrored = self._person_contact_values(store, index, values)
+        if mirrored:
+            j = self.people.contact_of(index)
+            self.stores["Contact"].update(j, mirrored, seq=seq, now=now, user_id=self._actor())
+
+    def _person_contact_values(self, store, index: int, values: dict) -> dict:
+        """The Contact fields behind a person account's changed person fields."""
+        if not self._is_person_account(store, index):
+            return {}
+        from emulator.data.person_accounts import account_field_name
+
+        contact = self.stores["Contact"]
+        back = {account_field_name(f.name): f.name for f in contact.obj.fields}
+        return {
+            back[k]: v for k, v in values.items() if k in back and back[k] in contact.gen.columns
+        }
 
     def purge(self, sobject: str, sf_id: str) -> None:
         """Hard delete (emptied from the recycle bin): invisible even to queryAll."""
@@ -170,6 +222,8 @@ class ChangesMixin:
                 return None
             if deletable and sobject in ("Contact", "Lead") and index % MEMBER_PERSON_STRIDE == 0:
                 continue
+            if self._is_person_contact(store, index):
+                continue  # changed through its person account, never directly
             if store.exists(index, include_deleted=False):
                 return index
         return None
@@ -193,6 +247,7 @@ class ChangesMixin:
         values = self._template(rng, sobject, names)
         seq, now = self._begin()
         store.update(index, values, seq=seq, now=now, user_id=self._actor())
+        self._mirror_to_person_contact(store, index, values, seq, now)
         return True
 
     def _random_create(self, rng: random.Random, sobject: str) -> bool:
@@ -208,6 +263,11 @@ class ChangesMixin:
             and f.type != "base64"
         ]
         values = self._template(rng, sobject, names)
+        if sobject == "Contact" and self.people is not None and values.get("AccountId"):
+            # A business contact never belongs to a person account.
+            accounts = self.stores["Account"].gen.codec
+            a = accounts.decode(values["AccountId"])
+            values["AccountId"] = accounts.encode(self.people.business(a))
         if values.get("Email"):
             values["Email"] = values["Email"].replace("@", f".{self.seq + 1}@", 1)
         seq, now = self._begin()

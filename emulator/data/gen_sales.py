@@ -316,6 +316,8 @@ def contact(data: OrgData) -> ObjectGen:
     gen.add("HasOptedOutOfFax", common.bools("faxout", 3))
     gen.add("DoNotCall", common.bools("dnc", 4))
     gen.add("IsEmailBounced", Const("boolean", False))
+    gen.add("LastCURequestDate", Const("datetime", None))
+    gen.add("LastCUUpdateDate", Const("datetime", None))
     gen.add("Interests__c", common.multipicklist_pool(f"{seed}/interests", INTERESTS, 40))
     gen.add("Preferred_Language__c", Pool("picklist", "lang", with_nulls(LANGUAGES, 50)))
     gen.add("Newsletter_Opt_In__c", common.bools("newsletter", 35))

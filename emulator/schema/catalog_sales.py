@@ -195,6 +195,8 @@ def contact() -> ObjectDef:
         F("PhotoUrl", "url", "Photo URL", overrides={"extraTypeInfo": "imageurl"}, **READ_ONLY),
         *_jigsaw("Contact"),
         F("IndividualId", "reference", "Individual ID", ref="Individual", rel="Individual"),
+        F("LastCURequestDate", "datetime", "Last Stay-in-Touch Request Date", **READ_ONLY),
+        F("LastCUUpdateDate", "datetime", "Last Stay-in-Touch Save Date", **READ_ONLY),
         F("Interests__c", "multipicklist", "Interests", values=INTERESTS),
         F("Lead_Score__c", "double", "Lead Score", precision=5, scale=0),
         F("Preferred_Language__c", "picklist", "Preferred Language", values=LANGUAGES),

@@ -117,7 +117,7 @@ class FieldDef:
 
     @property
     def custom(self) -> bool:
-        return self.name.endswith("__c") or self.name.endswith("__s")
+        return self.name.endswith(("__c", "__s", "__pc"))
 
     @property
     def is_compound(self) -> bool:
