@@ -114,15 +114,8 @@ def banner(org: Org, server: EmulatorServer, started: float) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    started = time.monotonic()
-    try:
-        custom_fields = parse_custom_fields(args.custom_fields)
-    except ValueError as err:
-        print(f"--custom-fields: {err}", file=sys.stderr)
-        return 2
-    org = Org.from_profile(
+def _make_org(args, custom_fields: dict[str, int]) -> Org:
+    return Org.from_profile(
         args.profile,
         seed=args.seed,
         api_daily_limit=args.api_daily_limit,
@@ -138,6 +131,21 @@ def main(argv: list[str] | None = None) -> int:
         custom_fields=custom_fields,
         person_accounts=args.person_accounts,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    started = time.monotonic()
+    try:
+        custom_fields = parse_custom_fields(args.custom_fields)
+    except ValueError as err:
+        print(f"--custom-fields: {err}", file=sys.stderr)
+        return 2
+    try:
+        org = _make_org(args, custom_fields)
+    except ValueError as err:
+        print(f"emulator: {err}", file=sys.stderr)
+        return 2
     if args.faults:
         try:
             org.faults.set_spec(args.faults)
