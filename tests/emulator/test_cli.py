@@ -142,7 +142,7 @@ def test_tls_wide_objects_and_person_accounts_from_the_command_line(tmp_path):
         assert sum(1 for n in names if n.endswith("__c")) == 30 + 3
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
+        proc.communicate(timeout=20)
     assert proc.returncode == 0
 
 
