@@ -54,6 +54,11 @@ from connections.models import Connection
 from ingestion.models import IngestedRecord
 from ingestion.selectors import FieldInfo, connection_progress, object_fields
 
+# Person Accounts: a person account is a person, not a company. It is counted once, as its
+# Contact row (IsPersonAccount = true, AccountId = the person account, so Account conditions
+# still reach it), and never as a company.
+# Reference: https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_account.htm
+PERSON_ACCOUNT_FLAG = "IsPersonAccount"
 # A lead's account: Lead has no AccountId; once converted, ConvertedAccountId points at it.
 PERSON_ACCOUNT_FIELD = {"Contact": "AccountId", "Lead": "ConvertedAccountId"}
 CAMPAIGN_MEMBER_FIELD = {"Contact": "ContactId", "Lead": "LeadId"}
@@ -353,12 +358,22 @@ def _is_account(node) -> bool:
     return isinstance(node, Condition) and node.sobject == "Account"
 
 
+def not_person_accounts(qs: QuerySet[IngestedRecord], target: str) -> QuerySet[IngestedRecord]:
+    """Companies are accounts that are not person accounts (orgs without Person Accounts
+    have no IsPersonAccount at all)."""
+    if target != "Account":
+        return qs
+    return qs.filter(
+        _negate(_contains(PERSON_ACCOUNT_FLAG, True, facet=False), PERSON_ACCOUNT_FLAG)
+    )
+
+
 def criteria_records(
     *, connection: Connection, target: str, tree: Group
 ) -> QuerySet[IngestedRecord]:
     """Live records of ``target`` matching the tree (all of them for an empty tree)."""
     q = TreeCompiler(connection=connection, target=target).group(tree)
-    qs = records_of(connection=connection, sobject=target)
+    qs = not_person_accounts(records_of(connection=connection, sobject=target), target)
     return qs.none() if q is NEVER else qs.filter(q)
 
 
@@ -415,7 +430,7 @@ def _list_q(spec: AudienceSpec, target: str, csv_list) -> Q:
 def audience_records(*, spec: AudienceSpec, target: str) -> QuerySet[IngestedRecord]:
     """Live records of ``target`` in the audience: criteria, within included lists, not in
     excluded ones. Nothing at all until there is a condition or an included list."""
-    qs = records_of(connection=spec.connection, sobject=target)
+    qs = not_person_accounts(records_of(connection=spec.connection, sobject=target), target)
     if spec.tree.empty and not spec.include:
         return qs.none()
     if not spec.tree.empty:

@@ -48,6 +48,8 @@ def person_view(sobject: str, data: dict, account: dict | None) -> dict:
     company = {"Contact": account.get("Name"), "Lead": data.get("Company")}.get(
         sobject, data.get("Name")
     )
+    if data.get("IsPersonAccount"):
+        company = None  # a person account's "account" is the person, not an employer
     industry = data.get("Industry") if sobject != "Contact" else account.get("Industry")
     country = data.get(COUNTRY_FIELD[sobject]) or (account.get("BillingCountry") or None)
     phone_raw = next((data[f] for f in PHONE_FIELDS if data.get(f)), None)
