@@ -301,3 +301,13 @@ def test_the_414_body_is_the_recorded_one(api):
     r = api.get("limits?pad=" + "x" * 17_000)
     assert r.status_code == 414
     assert r.text == recorded("error-414-uri-too-long.html").strip()
+
+
+def test_a_custom_objects_recorded_describe_has_our_describe_keys(api):
+    real = recorded("describe-Custom__c.json")
+    ours = api.get("sobjects/Account/describe").json()
+    assert set(real) == set(ours)
+    for field in real["fields"]:
+        assert set(field) == set(ours["fields"][0]), field["name"]
+    assert real["custom"] is True
+    assert "SystemModstamp" not in {f["name"] for f in real["fields"]}
