@@ -33,7 +33,7 @@ from audiences.selectors.lists import (
 )
 from audiences.selectors.members import audience_export_rows, audience_preview, platform_warnings
 from connections.selectors import connections_for_user, workspaces_for_user
-from ingestion.services.runs import ApplicationError
+from primer_sf.errors import ApplicationError
 
 
 def _audience(request: HttpRequest, pk: int) -> Audience:

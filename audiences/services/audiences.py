@@ -23,7 +23,7 @@ from audiences.selectors.lists import csv_lists_match_rate
 from audiences.selectors.members import audience_summary_compute
 from audiences.services.lists import csv_list_match
 from connections.models import Connection, Workspace
-from ingestion.services.runs import ApplicationError
+from primer_sf.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 BATCH = 5000

@@ -27,7 +27,7 @@ from audiences.normalise import email_domain, name_key, registrable_domain
 from audiences.selectors.compiler import _text, records_of
 from connections.models import Connection, Workspace
 from ingestion.models import IngestedRecord
-from ingestion.services.runs import ApplicationError
+from primer_sf.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
