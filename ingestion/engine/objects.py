@@ -20,6 +20,7 @@ from connections.salesforce.exceptions import (
     SalesforceQueryError,
     SalesforceUnavailable,
 )
+from connections.salesforce.retries import page_tries
 from connections.salesforce.types import ResultPage
 from ingestion.engine import passes
 from ingestion.engine.context import RunContext
@@ -223,8 +224,8 @@ class ObjectReader(passes.PassSteps):
         except SalesforceUnavailable:
             self.cursor.refresh_from_db()
             self.failures += 1
-            if self.failures >= self.config.page_attempts:
-                raise
+            if self.failures >= page_tries(self.client.retry_attempts):
+                raise  # the retry bound: connections/salesforce/retries.py
             wait = min(2**self.failures, self.config.retry_max_wait_seconds)
             logger.warning(
                 "%s: transient failure %s, retrying in %ss", self.sobject, self.failures, wait
