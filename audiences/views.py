@@ -27,7 +27,7 @@ from audiences.selectors import (
 from audiences.selectors.builder import builder_config
 from audiences.selectors.lists import (
     csv_list_invalid_rows,
-    csv_list_match,
+    csv_list_match_counts,
     csv_list_unmatched_rows,
     csv_lists_for_user,
 )
@@ -272,7 +272,7 @@ def csv_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, f"Importing “{csv_list.name}”.")
                 return redirect("audiences:csv_list", pk=pk)
     matches = [
-        csv_list_match(csv_list=csv_list, connection=c)
+        csv_list_match_counts(csv_list=csv_list, connection=c)
         for c in csv_list.workspace.connections.all()
     ]
     invalid = csv_list.rows.filter(is_valid=False).order_by("row_number")[:20]
