@@ -5,7 +5,7 @@ then the run pauses at its checkpoint."""
 import pytest
 
 from connections.salesforce.client import SalesforceClient
-from connections.salesforce.retries import REQUEST_TRIES, TRIES_PER_PAGE, page_tries
+from connections.salesforce.retries import REQUEST_TRIES, TRIES_PER_PAGE, may_try_again
 from ingestion.models import SyncRun
 from tests.ingestion.e2e.conftest import run_sync
 
@@ -20,21 +20,31 @@ def test_a_page_failing_every_time_costs_the_bound_and_no_more(live_org, connect
     live_org.org.faults.set("http_500", rate=1.0, kinds="bulk_results")
     run = run_sync(connection)
     _assert_paused_unavailable(run)
-    # The client tries each request REQUEST_TRIES times, the engine the page page_tries times.
+    # Three engine tries of five client tries each.
     assert run.api_calls_by_kind["bulk_results"] == TRIES_PER_PAGE
     assert run.bulk_jobs == 1  # the job is read on after the pause, never re-created
 
 
-def test_a_page_cut_every_time_is_tried_by_the_engine_alone(live_org, connect_as):
+def test_a_page_cut_every_time_gets_the_tries_the_client_did_not_spend(live_org, connect_as):
     connection = connect_as(objects=["Contact"])
     live_org.org.faults.set("cut_stream", after_rows=5, rate=1.0)
     run = run_sync(connection)
     _assert_paused_unavailable(run)
-    assert run.api_calls_by_kind["bulk_results"] == page_tries(REQUEST_TRIES)
+    # Each cut try costs one request; the last one leaves room for a full client try.
+    assert run.api_calls_by_kind["bulk_results"] == TRIES_PER_PAGE - REQUEST_TRIES + 1
 
 
-@pytest.mark.parametrize("asked", [1, 2, 3, 4, 5, 7, 15, 16, 100])
-def test_the_layers_stay_within_the_bound_whatever_the_client_is_given(asked):
+def test_server_errors_and_cuts_mixed_stay_within_the_bound(live_org, connect_as):
+    connection = connect_as(objects=["Contact"])
+    live_org.org.faults.set("http_500", rate=0.8, kinds="bulk_results", seed=3)
+    live_org.org.faults.set("cut_stream", after_rows=5, rate=1.0)
+    run = run_sync(connection)
+    _assert_paused_unavailable(run)
+    assert REQUEST_TRIES < run.api_calls_by_kind["bulk_results"] <= TRIES_PER_PAGE
+
+
+@pytest.mark.parametrize("asked", [1, 2, 5, 15, 16, 100])
+def test_a_client_never_takes_more_tries_than_the_bound(asked):
     client = SalesforceClient(
         instance_url="https://acme.my.salesforce.com",
         access_token="token",
@@ -42,6 +52,6 @@ def test_the_layers_stay_within_the_bound_whatever_the_client_is_given(asked):
         timeout=1,
         retry_attempts=asked,
     )
-    assert 1 <= client.retry_attempts <= TRIES_PER_PAGE
-    assert client.retry_attempts * page_tries(client.retry_attempts) <= TRIES_PER_PAGE
-    assert page_tries(client.retry_attempts) >= 1
+    assert client.retry_attempts == min(asked, TRIES_PER_PAGE)
+    assert may_try_again(spent=0, request_tries=client.retry_attempts)
+    assert not may_try_again(spent=1, request_tries=TRIES_PER_PAGE)
