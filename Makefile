@@ -7,28 +7,39 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 -include .env
 export
 
-.PHONY: install install-dev demo test lint format migrate makemigrations check run web worker emulator browser bench
+.PHONY: install install-dev demo test test-all lint format migrate makemigrations check run web worker emulator browser bench
 
-$(VENV)/.runtime: requirements.txt
+# The site's and the worker's packages (requirements.txt) and the emulator's, which the demo runs
+# (requirements-emulator.txt includes requirements.txt). A production install needs only the first.
+$(VENV)/.runtime: requirements.txt requirements-emulator.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-emulator.txt
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.runtime ## runtime dependencies into .venv
+install: $(VENV)/.runtime ## runtime and emulator dependencies into .venv
 install-dev: $(VENV)/.dev ## runtime and test dependencies into .venv
 
 demo: install ## the main job: set up, then run the demo story
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py demo
 
-test: install-dev browser ## lint, then the whole test suite (DATABASE_URL picks the database)
+# Two tiers: `make test` leaves out the long end-to-end tests (@pytest.mark.slow: the soak, the
+# killed worker, the demo-profile load, the big downloads, the benchmark's quick run) and takes
+# 1-3 minutes; `make test-all` runs them too. DATABASE_URL picks the database; PYTEST_ARGS adds
+# options (e.g. PYTEST_ARGS="-n 2" for two processes with pytest-xdist).
+test: install-dev browser ## lint, then every test but the long end-to-end ones (under 3 minutes)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-all: install-dev browser ## lint, then every test, the long end-to-end ones too (5-10 minutes)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev ## ruff lint and format check
 	$(VENV)/bin/ruff check .

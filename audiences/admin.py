@@ -14,7 +14,7 @@ from audiences.models import (
     CsvList,
     CsvRow,
 )
-from ingestion.services.runs import ApplicationError
+from primer_sf.errors import ApplicationError
 
 
 class ReadOnlyInline(admin.TabularInline):

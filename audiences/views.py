@@ -27,13 +27,13 @@ from audiences.selectors import (
 from audiences.selectors.builder import builder_config
 from audiences.selectors.lists import (
     csv_list_invalid_rows,
-    csv_list_match,
+    csv_list_match_counts,
     csv_list_unmatched_rows,
     csv_lists_for_user,
 )
 from audiences.selectors.members import audience_export_rows, audience_preview, platform_warnings
 from connections.selectors import connections_for_user, workspaces_for_user
-from ingestion.services.runs import ApplicationError
+from primer_sf.errors import ApplicationError
 
 
 def _audience(request: HttpRequest, pk: int) -> Audience:
@@ -272,7 +272,7 @@ def csv_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, f"Importing “{csv_list.name}”.")
                 return redirect("audiences:csv_list", pk=pk)
     matches = [
-        csv_list_match(csv_list=csv_list, connection=c)
+        csv_list_match_counts(csv_list=csv_list, connection=c)
         for c in csv_list.workspace.connections.all()
     ]
     invalid = csv_list.rows.filter(is_valid=False).order_by("row_number")[:20]

@@ -94,8 +94,8 @@ def _run(options, quick: bool, out_dir: Path) -> int:
     from bench import machine
     from bench.org import BenchError
     from bench.parts import run_parts
-    from ingestion.management.demo.emulator import EmulatorError
-    from ingestion.management.demo.story import DemoError, quiet_logs
+    from demo.emulator import EmulatorError
+    from demo.story import DemoError, quiet_logs
 
     call_command("migrate", verbosity=0)
     print(f"Benchmark on {db.settings_dict['NAME']}; logs in {options.log_dir}", flush=True)

@@ -54,6 +54,16 @@ def create_database(url: str, *, drop: bool) -> None:
         raise DatabaseError(f"Could not prepare the database {name!r}: {error}") from error
 
 
+def drop_database(url: str) -> None:
+    """Drop the database named in ``url`` if it exists."""
+    import psycopg
+
+    maintenance, name = _split(url)
+    quoted = '"' + name.replace('"', '""') + '"'
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+
+
 def django_setup() -> str:
     """Point Django at the bench database (local settings: DEBUG, the emulator) and set it up.
     Returns the database URL. Child processes inherit the same environment."""

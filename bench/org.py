@@ -21,8 +21,8 @@ from django.db import connection as db
 from bench import machine
 from connections.models import Connection, Workspace
 from connections.services import workspace_create
-from ingestion.management.demo import story, summary
-from ingestion.management.demo.emulator import EmulatorControl, EmulatorProcess, free_port
+from demo import story, summary
+from demo.emulator import EmulatorControl, EmulatorProcess, free_port
 from ingestion.models import IngestedRecord, SyncRun
 from ingestion.services.sync import run_objects
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from bench import audience_size
 from bench.cli import PARTS
 from bench.org import BenchOrg, Sync, vacuum_analyze
-from ingestion.management.demo import story
+from demo import story
 from ingestion.models import SyncRun
 from ingestion.services.runs import sync_run_cancel, sync_run_enqueue
 

@@ -19,7 +19,7 @@ from bench.database import django_setup
 def main(argv: list[str]) -> int:
     run_id, base_url = int(argv[0]), argv[1]
     django_setup()
-    from ingestion.management.demo.story import salesforce_settings
+    from demo.story import salesforce_settings
     from ingestion.services.sync import sync_run_execute
 
     with salesforce_settings(base_url):

@@ -13,10 +13,10 @@ from connections.services import (
     connection_pause,
     connection_resume,
     connection_run_preflight,
-    connection_sync_now,
 )
 from ingestion.models import SyncRun
-from ingestion.services.runs import ApplicationError
+from ingestion.services.cursors import connection_sync_now
+from primer_sf.errors import ApplicationError
 
 
 class MembershipInline(admin.TabularInline):

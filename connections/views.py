@@ -35,12 +35,12 @@ from connections.services import (
     connection_authorize_start,
     connection_disconnect,
     connection_run_preflight,
-    connection_sync_now,
     connection_update_settings,
 )
 from ingestion.models import SyncRun
 from ingestion.selectors import connection_progress
-from ingestion.services.runs import ApplicationError
+from ingestion.services.cursors import connection_sync_now
+from primer_sf.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from connections.models import Connection
-from ingestion.models import ObjectCursor, SyncRun
+from ingestion.models import IngestedRecord, ObjectCursor, SyncRun
 
 # ObjectCursor.field_plan, as the planner writes it:
 #   {"fields": {NAME: {"type": "email", "label": "Email", "calculated": false,
@@ -141,10 +142,6 @@ class ObjectStatus:
 
 def connection_object_status(*, connection: Connection) -> list[ObjectStatus]:
     """Per enabled object: records, deleted, watermark, initial load, progress."""
-    from django.db.models import Count, Q
-
-    from ingestion.models import IngestedRecord
-
     counts = {
         row["sobject"]: row
         for row in IngestedRecord.objects.filter(connection=connection)
@@ -169,10 +166,6 @@ def connection_object_status(*, connection: Connection) -> list[ObjectStatus]:
 
 def connection_api_calls_today(*, connection: Connection) -> int:
     """This connection's API calls over the rolling last 24 hours."""
-    from datetime import timedelta
-
-    from django.db.models import Sum
-
     since = timezone.now() - timedelta(hours=24)
     total = connection.api_usage.filter(hour__gte=since).aggregate(total=Sum("calls"))["total"]
     return total or 0

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "connections",
     "ingestion",
     "audiences",
+    # ``manage.py demo``: outside the apps above; its command needs requirements-emulator.txt.
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -166,9 +168,9 @@ SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", "62.0")
 # The OAuth callback URL registered on the connected app; built from the request when blank.
 SALESFORCE_CALLBACK_URL = env("SALESFORCE_CALLBACK_URL")
 SALESFORCE_REQUEST_TIMEOUT = envint("SALESFORCE_REQUEST_TIMEOUT", 120)
-# Transient failures (5xx, timeouts, resets, UNABLE_TO_LOCK_ROW) are retried this many times
-# in all, waiting exponentially with jitter up to SALESFORCE_RETRY_MAX_WAIT seconds.
-SALESFORCE_RETRY_ATTEMPTS = envint("SALESFORCE_RETRY_ATTEMPTS", 5)
+# Transient failures (5xx, timeouts, resets, UNABLE_TO_LOCK_ROW) are retried with exponential
+# backoff and jitter, each wait at most this many seconds. How many times: a bound stated once,
+# in connections/salesforce/retries.py.
 SALESFORCE_RETRY_MAX_WAIT = envint("SALESFORCE_RETRY_MAX_WAIT", 30)
 
 

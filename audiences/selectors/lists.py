@@ -35,15 +35,16 @@ class ListMatch:
         return self.matched / self.valid if self.valid else None
 
 
-def csv_list_match(*, csv_list: CsvList, connection: Connection) -> ListMatch:
-    """Valid and matched row counts of a list against one connection (one query)."""
+def csv_list_match_counts(*, csv_list: CsvList, connection: Connection) -> ListMatch:
+    """Valid and matched row counts of a list against one connection (one query; it reads the
+    stored matches, which ``services.csv_list_rematch`` rebuilds)."""
     matched = CsvRow.objects.filter(csv_list=csv_list, is_valid=True).filter(_matched(connection))
     return ListMatch(connection, csv_list.valid_rows, matched.count())
 
 
 def csv_lists_match_rate(*, csv_lists, connection: Connection) -> float | None:
     """Matched over valid rows across several lists (an audience's included lists)."""
-    results = [csv_list_match(csv_list=lst, connection=connection) for lst in csv_lists]
+    results = [csv_list_match_counts(csv_list=lst, connection=connection) for lst in csv_lists]
     valid = sum(r.valid for r in results)
     return sum(r.matched for r in results) / valid if valid else None
 

@@ -11,7 +11,7 @@ from audiences.services.audiences import (
 )
 from audiences.services.lists import (
     csv_list_import,
-    csv_list_match,
+    csv_list_rematch,
     csv_list_set_mapping,
     csv_list_upload,
 )
@@ -24,7 +24,7 @@ __all__ = [
     "audience_refresh_enqueue",
     "audience_update",
     "csv_list_import",
-    "csv_list_match",
+    "csv_list_rematch",
     "csv_list_set_mapping",
     "csv_list_upload",
 ]

@@ -21,9 +21,9 @@ from audiences.models import (
 from audiences.selectors import audience_criteria_check, audience_records, audience_spec
 from audiences.selectors.lists import csv_lists_match_rate
 from audiences.selectors.members import audience_summary_compute
-from audiences.services.lists import csv_list_match
+from audiences.services.lists import csv_list_rematch
 from connections.models import Connection, Workspace
-from ingestion.services.runs import ApplicationError
+from primer_sf.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 BATCH = 5000
@@ -166,7 +166,7 @@ def audience_evaluate(
         _fail(audience, " ".join(error.messages))
         return None
     for csv_list in (*spec.include, *spec.exclude):
-        csv_list_match(csv_list=csv_list, connection=audience.connection)
+        csv_list_rematch(csv_list=csv_list, connection=audience.connection)
     _progress(audience, 40)
     wanted = {
         pk: target

@@ -27,7 +27,7 @@ from audiences.normalise import email_domain, name_key, registrable_domain
 from audiences.selectors.compiler import _text, records_of
 from connections.models import Connection, Workspace
 from ingestion.models import IngestedRecord
-from ingestion.services.runs import ApplicationError
+from primer_sf.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
@@ -98,7 +98,7 @@ def csv_list_import(*, csv_list: CsvList) -> CsvList:
     csv_list.status, csv_list.imported_at = CsvList.Status.READY, timezone.now()
     csv_list.save()
     for connection in csv_list.workspace.connections.all():
-        csv_list_match(csv_list=csv_list, connection=connection)
+        csv_list_rematch(csv_list=csv_list, connection=connection)
     return csv_list
 
 
@@ -114,8 +114,10 @@ def _row(csv_list: CsvList, number: int, cells: list[str]) -> CsvRow:
 
 
 @transaction.atomic
-def csv_list_match(*, csv_list: CsvList, connection: Connection) -> int:
-    """(Re)match a list's valid rows to the connection's live records; returns rows matched.
+def csv_list_rematch(*, csv_list: CsvList, connection: Connection) -> int:
+    """Rebuild every match of a list's valid rows to the connection's live records (the old
+    matches are deleted first); returns rows matched. Counting them is
+    ``selectors.csv_list_match_counts``.
 
     People: by email first, then by first + last name with the company domain (of their
     email, a lead's website, or a contact's account website). Companies: by the domain of the

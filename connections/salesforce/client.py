@@ -32,6 +32,7 @@ from connections.salesforce import errors
 from connections.salesforce.bulk import BulkQueryMixin
 from connections.salesforce.exceptions import SalesforceUnavailable
 from connections.salesforce.hosts import url_check
+from connections.salesforce.retries import REQUEST_TRIES, TRIES_PER_PAGE
 from connections.salesforce.types import ApiUsage, CallRecord, QueryPage, UsageRecorder
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class SalesforceClient(BulkQueryMixin):
         recorder: UsageRecorder | None = None,
         budget_check: Callable[[str], None] | None = None,
         session: requests.Session | None = None,
-        retry_attempts: int = 5,
+        retry_attempts: int = REQUEST_TRIES,
         retry_max_wait: float = 30.0,
         allowed_hosts: Sequence[str] | None = None,
     ) -> None:
@@ -102,7 +103,7 @@ class SalesforceClient(BulkQueryMixin):
         self.recorder = recorder
         self.budget_check = budget_check
         self.session = session or requests.Session()
-        self.retry_attempts = max(1, retry_attempts)
+        self.retry_attempts = min(max(1, retry_attempts), TRIES_PER_PAGE)
         self.retry_max_wait = retry_max_wait
         self.retries = 0
         # The org's clock (response Date header): sync windows end in Salesforce time, so a

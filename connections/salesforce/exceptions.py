@@ -129,10 +129,3 @@ class SalesforceInstanceNotAllowed(SalesforceError):
     """Salesforce (or a stored row) named an instance or identity host that is not in
     ``SALESFORCE_ALLOWED_INSTANCE_HOSTS``, or one reached over plain http. Raised before any
     token is sent there."""
-
-
-class SalesforceBulkJobFailed(SalesforceError):
-    """A Bulk API 2.0 query job ended ``Failed`` (``errorMessage`` in ``message``) or was
-    aborted by someone else."""
-
-    permanent = False

@@ -81,8 +81,3 @@ def my_domain_login_url(value: str) -> str:
             "Setup under My Domain."
         )
     return f"https://{text}"
-
-
-def is_sandbox_my_domain(login_url: str) -> bool:
-    """Whether a My Domain login URL belongs to a sandbox."""
-    return ".sandbox.my.salesforce.com" in (urlsplit(login_url).hostname or "")

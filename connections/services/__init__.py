@@ -24,7 +24,6 @@ from connections.services.health import (
 from connections.services.lifecycle import (
     connection_pause,
     connection_resume,
-    connection_sync_now,
     connection_update_settings,
 )
 from connections.services.preflight import connection_run_preflight
@@ -48,7 +47,6 @@ __all__ = [
     "connection_run_preflight",
     "connection_set_status",
     "connection_store_tokens",
-    "connection_sync_now",
     "connection_update_settings",
     "salesforce_client_for",
     "workspace_add_member",

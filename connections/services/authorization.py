@@ -30,6 +30,8 @@ from connections.services.clients import (
 )
 from connections.services.health import connection_mark_auth_failure
 from connections.services.preflight import connection_run_preflight
+from connections.signals import connection_authorized, connection_disconnected
+from primer_sf.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +108,7 @@ def connection_authorize_complete(*, pending: dict, code: str, redirect_uri: str
         # Keep this user's approvals few: the previous grant of this row is no longer needed.
         _revoke_quietly(connection.login_host, old_refresh)
     connection_run_preflight(connection=connection)
-    notices = _enqueue_first_sync(connection) + _approval_notices(connection)
+    notices = _announce_authorized(connection) + _approval_notices(connection)
     return ConnectOutcome(connection=connection, created=created, notices=notices)
 
 
@@ -179,8 +181,6 @@ def _save(
 
 def _check_same_org(reconnecting: Connection | None, org_id: str) -> None:
     if reconnecting and reconnecting.org_id and reconnecting.org_id != org_id:
-        from ingestion.services.runs import ApplicationError
-
         raise ApplicationError(
             f"You signed in to a different Salesforce org ({org_id}) than this connection's "
             f"({reconnecting.org_id}). Reconnect with a user of {reconnecting.org_id}, or connect "
@@ -211,20 +211,13 @@ def _default_label(connection: Connection) -> str:
     return f"{domain or 'Salesforce'} {kind}"
 
 
-def _enqueue_first_sync(connection: Connection) -> list[str]:
-    """Called after the row is committed: queue the initial load (or, once an initial load has
-    completed, an incremental catch-up); the preflight may have stopped syncing instead."""
-    from ingestion.models import SyncRun
-    from ingestion.services import runs
-
+def _announce_authorized(connection: Connection) -> list[str]:
+    """Called after the row is saved: tell the apps above (ingestion queues the first sync) and
+    collect their notices; the preflight may have stopped syncing instead."""
     if connection.status != Connection.Status.ACTIVE:
         return ["Syncing starts once the failed checks below are fixed."]
-    kind = SyncRun.Kind.INCREMENTAL if connection.initial_sync_complete else SyncRun.Kind.INITIAL
-    try:
-        runs.sync_run_enqueue(connection=connection, kind=kind, trigger=SyncRun.Trigger.CUSTOMER)
-    except runs.ApplicationError as error:
-        return [error.message]
-    return []
+    answers = connection_authorized.send(sender=Connection, connection=connection)
+    return [notice for _receiver, notice in answers if notice]
 
 
 def _approval_notices(connection: Connection) -> list[str]:
@@ -254,11 +247,9 @@ def _revoke_quietly(login_url: str, token: str | None) -> bool:
 
 
 def connection_disconnect(*, connection: Connection, delete_data: bool) -> None:
-    """Revoke the connection's authorization at Salesforce, forget its tokens and stop its
-    syncs. Ingested records and cursors stay (a reconnect resumes from them) unless
-    ``delete_data``, which deletes them."""
-    from ingestion.models import SyncRun
-
+    """Revoke the connection's authorization at Salesforce and forget its tokens; the apps
+    above stop its syncs (``connection_disconnected``). Ingested records and cursors stay (a
+    reconnect resumes from them) unless ``delete_data``, which deletes them too."""
     revoked = _revoke_quietly(connection.login_host, connection.refresh_token)
     now = timezone.now()
     with transaction.atomic():
@@ -272,14 +263,9 @@ def connection_disconnect(*, connection: Connection, delete_data: bool) -> None:
         connection.status_fix = "Connect again to resume syncing."
         connection.next_sync_at = None
         if delete_data:
-            connection.records.all().delete()
-            connection.cursors.all().delete()
             connection.initial_sync_started_at = connection.initial_sync_completed_at = None
             connection.status_fix = "Connect again to sync from scratch."
         connection.save()
-        connection.sync_runs.filter(status=SyncRun.Status.QUEUED).update(
-            status=SyncRun.Status.CANCELLED,
-            finished_at=now,
-            error_code="connection_disconnected",
-            error_message="The connection was disconnected before this run started.",
+        connection_disconnected.send(
+            sender=Connection, connection=connection, delete_data=delete_data
         )

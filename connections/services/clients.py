@@ -26,11 +26,11 @@ logger = logging.getLogger(__name__)
 
 
 def client_options() -> dict:
-    """Settings every client shares (API version, timeout, retries, trusted hosts)."""
+    """Settings every client shares (API version, timeout, retry wait, trusted hosts); how often
+    it retries is ``connections.salesforce.retries``'."""
     return {
         "api_version": settings.SALESFORCE_API_VERSION,
         "timeout": float(settings.SALESFORCE_REQUEST_TIMEOUT),
-        "retry_attempts": settings.SALESFORCE_RETRY_ATTEMPTS,
         "retry_max_wait": settings.SALESFORCE_RETRY_MAX_WAIT,
         "allowed_hosts": settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS,
     }

@@ -1,4 +1,5 @@
-"""Settings, pausing and syncing on request: the customer's and ops' other writes."""
+"""Settings, pausing and resuming: the customer's and ops' other writes (a sync on request is
+ingestion's ``connection_sync_now``)."""
 
 from __future__ import annotations
 
@@ -49,16 +50,3 @@ def connection_resume(*, connection: Connection) -> bool:
         return False
     connection_set_status(connection=connection, status=Connection.Status.ACTIVE)
     return True
-
-
-def connection_sync_now(*, connection: Connection, kind: str, trigger: str):
-    """Queue a sync of ``kind`` now; ``ApplicationError`` (worded for a person) if refused.
-
-    A full resync first resets every cursor, so the run reloads each object in full.
-    """
-    from ingestion.models import SyncRun
-    from ingestion.services import cursors, runs
-
-    if kind == SyncRun.Kind.FULL_RESYNC:
-        return cursors.connection_resync(connection=connection, trigger=trigger, full=True)
-    return runs.sync_run_enqueue(connection=connection, kind=kind, trigger=trigger)

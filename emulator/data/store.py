@@ -192,13 +192,6 @@ class ObjectStore:
         return document_blob(self.gen, index)
 
     # ------------------------------------------------------------- candidates
-    def all_indexes(self, include_deleted: bool):
-        """Every existing record's index, ascending."""
-        excluded = self.purged if include_deleted else (self.purged | self.deleted)
-        if not excluded:
-            return range(self.next_index)
-        return [i for i in range(self.next_index) if i not in excluded]
-
     def modstamp_candidates(self, lo: int | None, hi: int | None) -> list[int] | range:
         """Indexes whose SystemModstamp may lie in [lo, hi): a superset, checked later."""
         generated = self.gen.time.modstamp_candidates(lo, hi)

@@ -95,7 +95,3 @@ class Query:
     order: list[OrderItem] = field(default_factory=list)
     limit: int | None = None
     offset: int | None = None
-
-    @property
-    def is_count(self) -> bool:
-        return len(self.select) == 1 and isinstance(self.select[0], CountExpr)

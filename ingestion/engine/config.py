@@ -21,7 +21,6 @@ class EngineConfig:
     poll_max_seconds: float = 30.0
     job_deadline_seconds: int = 2 * 3600
     write_batch: int = 5000
-    page_attempts: int = 5
     retry_max_wait_seconds: float = 30.0
     heartbeat_seconds: float = 15.0
     stale_run_seconds: int = 300

@@ -20,6 +20,7 @@ from connections.salesforce.exceptions import (
     SalesforceQueryError,
     SalesforceUnavailable,
 )
+from connections.salesforce.retries import may_try_again
 from connections.salesforce.types import ResultPage
 from ingestion.engine import passes
 from ingestion.engine.context import RunContext
@@ -49,6 +50,7 @@ class ObjectReader(passes.PassSteps):
         self.poll_interval = self.config.poll_initial_seconds
         self.job_ready = bool(cursor.last_counts.get("job_complete"))
         self.failures = 0
+        self.tries_spent = 0  # requests the failed tries of the current step cost
         self.replans = 0
 
     @property
@@ -217,14 +219,16 @@ class ObjectReader(passes.PassSteps):
 
     def step(self) -> None:
         """Do the next piece of work: create, poll, read a page, or read REST."""
+        retries_before = self.client.retries
         try:
             self._step()
-            self.failures = 0
+            self.failures = self.tries_spent = 0
         except SalesforceUnavailable:
             self.cursor.refresh_from_db()
             self.failures += 1
-            if self.failures >= self.config.page_attempts:
-                raise
+            self.tries_spent += 1 + self.client.retries - retries_before
+            if not may_try_again(spent=self.tries_spent, request_tries=self.client.retry_attempts):
+                raise  # the retry bound: connections/salesforce/retries.py
             wait = min(2**self.failures, self.config.retry_max_wait_seconds)
             logger.warning(
                 "%s: transient failure %s, retrying in %ss", self.sobject, self.failures, wait

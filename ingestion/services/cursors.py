@@ -1,4 +1,4 @@
-"""Resetting cursors: how a resync starts."""
+"""Resetting cursors (how a resync starts), and a sync on request from a page or the admin."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from django.db import transaction
 
 from connections.models import Connection
 from ingestion.models import ObjectCursor, SyncRun
-from ingestion.services.runs import ApplicationError, sync_run_cancel, sync_run_enqueue
+from ingestion.services import runs
+from ingestion.services.runs import sync_run_cancel, sync_run_enqueue
+from primer_sf.errors import ApplicationError
 
 
 def cursor_reset(*, connection: Connection, sobjects: list[str] | None = None) -> int:
@@ -53,3 +55,13 @@ def connection_resync(
     return sync_run_enqueue(
         connection=connection, kind=kind, trigger=trigger, sobjects=None if whole else sobjects
     )
+
+
+def connection_sync_now(*, connection: Connection, kind: str, trigger: str) -> SyncRun:
+    """Queue a sync of ``kind`` now; ``ApplicationError`` (worded for a person) if refused.
+
+    A full resync first resets every cursor, so the run reloads each object in full.
+    """
+    if kind == SyncRun.Kind.FULL_RESYNC:
+        return connection_resync(connection=connection, trigger=trigger, full=True)
+    return runs.sync_run_enqueue(connection=connection, kind=kind, trigger=trigger)

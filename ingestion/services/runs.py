@@ -13,17 +13,9 @@ from connections.models import Connection
 from ingestion.engine.records import drop_seen_ids
 from ingestion.models import SyncRun
 from ingestion.signals import sync_run_finished
+from primer_sf.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
-
-
-class ApplicationError(Exception):
-    """An illegal request (e.g. a sync of a disconnected connection), worded for a person."""
-
-    def __init__(self, message: str, extra: dict | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.extra = extra or {}
 
 
 def sync_run_enqueue(

@@ -12,7 +12,8 @@ from django.utils import timezone
 from connections.models import Connection
 from ingestion.engine.config import EngineConfig
 from ingestion.models import SyncRun
-from ingestion.services.runs import ApplicationError, sync_run_enqueue, sync_run_resume
+from ingestion.services.runs import sync_run_enqueue, sync_run_resume
+from primer_sf.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 

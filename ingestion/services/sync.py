@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from connections.models import Connection
+from connections.services import connection_mark_auth_failure, salesforce_client_for
+from connections.services.preflight import connection_note_unreadable
 from ingestion.engine.config import EngineConfig
 from ingestion.engine.context import RunContext
 from ingestion.engine.errors import LeaseLost, RunPaused
@@ -67,8 +69,6 @@ def _execute_slice(run_id: int, config: EngineConfig, on_progress: Progress | No
 
 
 def _run_slice(ctx: RunContext) -> bool:
-    from connections.services import salesforce_client_for
-
     ctx.client = salesforce_client_for(ctx.connection, recorder=ctx.record_call)
     return SliceRunner(ctx, run_objects(ctx.run)).run()
 
@@ -125,8 +125,6 @@ def _release(ctx: RunContext) -> None:
 
 def _pause(ctx: RunContext, pause: RunPaused) -> None:
     if pause.code in ("needs_reauth", "api_disabled") and pause.__cause__ is not None:
-        from connections.services import connection_mark_auth_failure
-
         connection_mark_auth_failure(connection=ctx.connection, error=pause.__cause__)
     message = pause.message
     if pause.resume_at:
@@ -173,8 +171,6 @@ def _finish(ctx: RunContext) -> None:
     _refresh_statistics(run)
     unreadable = [name for name, s in states.items() if s.get("status") == UNREADABLE]
     if unreadable:
-        from connections.services.preflight import connection_note_unreadable
-
         connection_note_unreadable(connection=run.connection, sobjects=unreadable)
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from audiences import services
 from audiences.csv_io import detect_encoding, header_auto_map, row_clean
 from audiences.models import CsvList
-from ingestion.services.runs import ApplicationError
+from primer_sf.errors import ApplicationError
 
 pytestmark = pytest.mark.usefixtures("media_root")
 

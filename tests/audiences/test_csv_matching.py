@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from audiences import services
 from audiences.models import CsvRowMatch
-from audiences.selectors.lists import csv_list_match
+from audiences.selectors.lists import csv_list_match_counts
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +87,7 @@ def test_people_match_by_email_then_name_and_domain(ready_connection, crm, user)
         2: (crm["grace"].pk, "name_domain"),
         3: (crm["lead"].pk, "name_domain"),
     }
-    result = csv_list_match(csv_list=csv_list, connection=ready_connection)
+    result = csv_list_match_counts(csv_list=csv_list, connection=ready_connection)
     assert (result.matched, result.valid, round(result.rate, 3)) == (3, 6, 0.5)
 
 
@@ -98,7 +98,7 @@ def test_companies_match_by_website_and_by_contacts_email_domain(ready_connectio
         csv_list.rows.filter(matches__isnull=False).values_list("row_number", "matches__record_id")
     )
     assert matched == {1: crm["acme"].pk, 2: crm["globex"].pk}
-    assert csv_list_match(csv_list=csv_list, connection=ready_connection).rate == 0.5
+    assert csv_list_match_counts(csv_list=csv_list, connection=ready_connection).rate == 0.5
 
 
 def test_unmatched_rows_download(ready_connection, crm, user, client):

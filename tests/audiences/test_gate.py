@@ -11,7 +11,7 @@ from django.utils import timezone
 from audiences import services
 from audiences.forms import AudienceForm
 from audiences.models import Audience
-from ingestion.services.runs import ApplicationError
+from primer_sf.errors import ApplicationError
 
 CRITERIA = {
     "type": "group",

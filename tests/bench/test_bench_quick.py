@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.database import create_database
+from bench.database import create_database, drop_database
 from connections.models import DEFAULT_OBJECTS
 from emulator.data.profiles import PROFILES
 
 ROOT = Path(__file__).resolve().parents[2]
-DATABASE_URL = "postgres://postgres@127.0.0.1:5432/primer_sf_test_bench"
+# Its own database per test process: two suites running at once on one server (two CI runs, a
+# developer's and CI's) must not drop each other's tables mid-run.
+DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/primer_sf_test_bench_{os.getpid()}"
 TINY = PROFILES["tiny"]
 TINY_RECORDS = sum(TINY[name] for name in DEFAULT_OBJECTS)
 
@@ -36,9 +38,12 @@ def quick_run(tmp_path_factory):
         "DEBUG": "true",
     }
     argv = [sys.executable, "-m", "bench", "--quick", "--out-dir", str(out_dir)]
-    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return json.loads((out_dir / "results.json").read_text()), out_dir
+    try:
+        done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+        yield json.loads((out_dir / "results.json").read_text()), out_dir
+    finally:
+        drop_database(DATABASE_URL)
 
 
 def test_every_part_runs(quick_run):

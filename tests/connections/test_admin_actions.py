@@ -7,7 +7,7 @@ import pytest
 
 from connections.models import Connection
 from ingestion.models import SyncRun
-from ingestion.services.runs import ApplicationError
+from primer_sf.errors import ApplicationError
 
 URL = "/admin/connections/connection/"
 

@@ -12,7 +12,7 @@ from connections.salesforce.exceptions import SalesforceAuthError, SalesforceErr
 from connections.salesforce.types import TokenSet
 from connections.services import connection_authorize_complete
 from ingestion.models import SyncRun
-from ingestion.services.runs import ApplicationError
+from primer_sf.errors import ApplicationError
 from tests.connections.conftest import payload
 
 ORG, USER = "00D5g000004ZtQxEAK", "0055g00000BxYzQAAV"

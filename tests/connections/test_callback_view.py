@@ -10,7 +10,7 @@ from connections.models import Connection
 from connections.salesforce.exceptions import SalesforceAuthError
 from connections.services import ConnectOutcome
 from connections.views import PENDING_KEY
-from ingestion.services.runs import ApplicationError
+from primer_sf.errors import ApplicationError
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def fake_client_for(monkeypatch, fake_org):
         built.append(client)
         return client
 
-    monkeypatch.setattr("connections.services.salesforce_client_for", factory, raising=False)
+    monkeypatch.setattr("ingestion.services.sync.salesforce_client_for", factory)
     return built
 
 

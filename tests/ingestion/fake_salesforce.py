@@ -116,6 +116,8 @@ def _stamp(record: dict) -> datetime:
 class FakeClient:
     """Implements the SalesforceClient methods the engine uses."""
 
+    retry_attempts = 1  # it never retries a request itself: the engine's retries are all
+
     def __init__(self, org: FakeOrg, recorder=None) -> None:
         self.org = org
         self.recorder = recorder

@@ -5,8 +5,9 @@ from django.utils import timezone
 
 from connections.models import Connection
 from ingestion.models import SyncRun
-from ingestion.services.runs import ApplicationError, sync_run_cancel, sync_run_enqueue
+from ingestion.services.runs import sync_run_cancel, sync_run_enqueue
 from ingestion.services.sync import sync_run_execute
+from primer_sf.errors import ApplicationError
 from tests.ingestion.test_sync_engine import _seed
 
 

@@ -8,7 +8,7 @@ from ingestion.management.commands._common import connection_from_argument, obje
 from ingestion.management.commands.sync import run_and_report
 from ingestion.models import SyncRun
 from ingestion.services.cursors import connection_resync
-from ingestion.services.runs import ApplicationError
+from primer_sf.errors import ApplicationError
 
 
 class Command(BaseCommand):

@@ -7,8 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from ingestion.management.commands._common import connection_from_argument, objects_from_argument
 from ingestion.management.progress import ProgressPrinter
 from ingestion.models import SyncRun
-from ingestion.services.runs import ApplicationError, sync_run_enqueue
+from ingestion.services.runs import sync_run_enqueue
 from ingestion.services.sync import sync_run_execute
+from primer_sf.errors import ApplicationError
 
 
 class Command(BaseCommand):

@@ -107,7 +107,7 @@ class EmulatorProcess:
     def start(self, timeout: float = 60.0) -> EmulatorProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "wb") as log:
-            cwd = Path(__file__).resolve().parents[3]
+            cwd = Path(__file__).resolve().parents[1]
             self.process = subprocess.Popen(
                 self.argv(), stdout=log, stderr=subprocess.STDOUT, cwd=cwd
             )

@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from connections.models import Connection, Workspace
+from demo import story
+from demo.emulator import EmulatorProcess
 from emulator import Org
-from ingestion.management.demo import story
-from ingestion.management.demo.emulator import EmulatorProcess
 from ingestion.models import IngestedRecord, SyncRun
 from tests.connections.emulated import _server_for
 

@@ -21,15 +21,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from connections.models import DEFAULT_OBJECTS, Connection
 from connections.salesforce.exceptions import SalesforceError
-from emulator.data.profiles import PROFILES
-from ingestion.management.demo import story, summary
-from ingestion.management.demo.browser import ConsentError
-from ingestion.management.demo.emulator import (
+from demo import story, summary
+from demo.browser import ConsentError
+from demo.emulator import (
     EmulatorControl,
     EmulatorError,
     EmulatorProcess,
     free_port,
 )
+from emulator.data.profiles import PROFILES
 from ingestion.management.progress import ProgressPrinter
 from ingestion.models import SyncRun
 

@@ -26,16 +26,17 @@ from connections.services import (
     workspace_add_member,
     workspace_create,
 )
-from ingestion.management.demo.browser import code_from_redirect, consent
-from ingestion.management.demo.emulator import (
+from demo.browser import code_from_redirect, consent
+from demo.emulator import (
     EMULATOR_CLIENT_ID,
     EMULATOR_CLIENT_SECRET,
     EmulatorControl,
     EmulatorError,
 )
 from ingestion.models import IngestedRecord, SyncRun
-from ingestion.services.runs import ApplicationError, sync_run_cancel, sync_run_enqueue
+from ingestion.services.runs import sync_run_cancel, sync_run_enqueue
 from ingestion.services.sync import sync_run_execute
+from primer_sf.errors import ApplicationError
 
 STAFF_EMAIL = "ops@example.com"
 CUSTOMER_EMAIL = "demo@example.com"

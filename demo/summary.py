@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 
 from connections.models import Connection
-from ingestion.management.demo.emulator import EmulatorControl
+from demo.emulator import EmulatorControl
 from ingestion.models import IngestedRecord, SyncRun
 
 
