@@ -27,16 +27,15 @@ def split_last_counts(apps, schema_editor):
 def join_last_counts(apps, schema_editor):
     ObjectCursor = apps.get_model("ingestion", "ObjectCursor")
     for cursor in ObjectCursor.objects.only("pk", *STATE_FIELDS).iterator():
+        # Defaults are left out, as the old code left them out until it first set them.
         old = {
-            "phase": cursor.phase,
-            "job_failures": cursor.job_failures,
-            "backfill_fields": cursor.backfill_fields,
+            "phase": cursor.phase if cursor.phase != "rows" else None,
+            "job_complete": cursor.job_complete or None,
+            "job_failures": cursor.job_failures or None,
+            "backfill_fields": cursor.backfill_fields or None,
+            "pass": cursor.pass_in_flight or None,
         }
-        if cursor.job_complete:
-            old["job_complete"] = True
-        if cursor.pass_in_flight:
-            old["pass"] = cursor.pass_in_flight
-        cursor.last_counts = old
+        cursor.last_counts = {key: value for key, value in old.items() if value is not None}
         cursor.save(update_fields=["last_counts"])
 
 
