@@ -3,25 +3,24 @@
 Every step ends in a commit that writes the rows it read together with the cursor's new
 checkpoint (invariant 6), so a worker killed at any point loses at most the page in hand.
 
-The state machine. The checkpoint (engine/state.py) decides the next step (``Checkpoint.step``);
-the step's method below makes one transition (a ``Checkpoint`` method) and commits it:
+The state machine. The checkpoint (engine/state.py) decides the next step (``Checkpoint.step``).
+Each step's method below makes one transition (a ``Checkpoint`` method) and commits it:
 
-  step              what it does                       next step
-  (DONE)            prepare(): describe, open windows  CREATE_JOB (Bulk) | READ_REST_PAGE (REST)
-  CREATE_JOB        create the window's or pass's job  POLL_JOB
-  POLL_JOB          poll it, with backoff              READ_RESULT_PAGE | READ_PASS_PAGE when it
-                                                       completes; CREATE_JOB after one failure or
-                                                       when the job is gone; after a second
-                                                       failure or the deadline, the window splits
-                                                       and the first half goes to CREATE_JOB
-  READ_RESULT_PAGE  write a page of the job's rows     itself at the next locator; after the last
-  READ_REST_PAGE    write a REST page of rows          page, _advance: READ_BLOB_PAGE if the
-  READ_BLOB_PAGE    merge a page's base64 fields       object has base64 fields, else the next
-  READ_PASS_PAGE    apply a page of a pass's job       window's first step, or DONE (maybe after a
-                                                       backfill pass: CREATE_JOB)
+  step              does                                then
+  DONE              prepare(): describe, open windows   CREATE_JOB (Bulk) or READ_REST_PAGE (REST)
+  CREATE_JOB        create the window's or pass's job   POLL_JOB
+  POLL_JOB          poll it, with backoff               complete: READ_RESULT_PAGE/READ_PASS_PAGE
+                                                        failed once, or gone: CREATE_JOB again
+                                                        failed twice, or past the deadline: the
+                                                          window splits, CREATE_JOB for its half
+  READ_RESULT_PAGE  write the job's next page of rows   _advance: the same step at the next
+  READ_REST_PAGE    write the next REST page of rows      locator; after the last page:
+  READ_BLOB_PAGE    merge a page's base64 fields          READ_BLOB_PAGE if there are base64
+  READ_PASS_PAGE    apply a page of a pass's job          fields, else the next window, else
+                                                          DONE (or a backfill pass: CREATE_JOB)
 
-A REST window that times out moves to Bulk (CREATE_JOB); a Bulk one splits. Only ``_advance``
-moves the checkpoint past a page.
+A REST window that times out moves to Bulk (CREATE_JOB); a Bulk window that times out splits.
+Only ``_advance`` moves the checkpoint past a page; only ``_save`` writes it.
 """
 
 from __future__ import annotations
