@@ -367,6 +367,9 @@ def test_a_run_works_in_slices_and_continues(sync_connection, fake_org, engine_c
     assert run.status == SyncRun.Status.SUCCEEDED
     assert run.slices > 3
     _assert_local_copy_equals(sync_connection, fake_org, "Contact")
+    # Each slice reads on from the page the last one committed, with the same two jobs.
+    assert run.api_calls_by_kind["bulk_results"] == 2 + 5  # pages of 2: 3 Accounts, 10 Contacts
+    assert run.api_calls_by_kind["bulk_create"] == 2
 
 
 def test_bulk_jobs_of_the_same_org_through_another_connection_use_up_the_cap(
