@@ -42,6 +42,7 @@ from audiences.selectors import (
     connection_fields,
 )
 from connections.models import Connection, Workspace
+from ingestion.engine.state import FieldPlan
 from ingestion.engine.values import facet_fields, facets_of
 from ingestion.models import IngestedRecord, ObjectCursor
 
@@ -351,7 +352,9 @@ def load(connection: Connection) -> None:
         for sobject, count in COUNTS.items():
             started = time.monotonic()
             types = FIELD_TYPES.get(sobject, {})
-            facets = facet_fields({"fields": {name: {"type": t} for name, t in types.items()}})
+            facets = facet_fields(
+                FieldPlan.from_json({"fields": {name: {"type": t} for name, t in types.items()}})
+            )
             for n in range(count):
                 data = _data(rng, sobject, n)
                 row = (connection.pk, sobject, data["Id"], json.dumps(data))

@@ -101,6 +101,10 @@ class ObjectCursor(models.Model):
         BULK = "bulk", "Bulk API 2.0"
         REST = "rest", "REST query"
 
+    class Phase(models.TextChoices):
+        ROWS = "rows", "Rows"
+        BLOBS = "blobs", "base64 fields"
+
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="cursors")
     sobject = models.CharField(max_length=80)
     watermark = models.DateTimeField(
@@ -109,7 +113,8 @@ class ObjectCursor(models.Model):
     initial_load_complete = models.BooleanField(default=False)
     initial_load_completed_at = models.DateTimeField(null=True, blank=True)
 
-    # The checkpoint: the window being read and how far into it we are.
+    # The checkpoint (ingestion.engine.state.Checkpoint): the window being read, the job or
+    # query reading it, and the page reached. Committed with the rows it covers.
     window_start = models.DateTimeField(null=True, blank=True)
     window_end = models.DateTimeField(null=True, blank=True)
     job_id = models.CharField(max_length=18, blank=True)
@@ -117,14 +122,25 @@ class ObjectCursor(models.Model):
     locator = models.CharField(max_length=255, blank=True)
     pending_windows = models.JSONField(default=list, blank=True)
     read_mode = models.CharField(max_length=8, choices=ReadMode.choices, default=ReadMode.BULK)
+    phase = models.CharField(max_length=8, choices=Phase.choices, default=Phase.ROWS)
+    job_complete = models.BooleanField(default=False)
+    job_failures = models.PositiveSmallIntegerField(default=0)
+    pass_in_flight = models.JSONField(
+        null=True, blank=True, help_text="The whole-object pass being read (reconcile, backfill)."
+    )
 
+    # ingestion.engine.state.FieldPlan, as JSON: the fields read and how.
     field_plan = models.JSONField(default=dict, blank=True)
     field_plan_hash = models.CharField(max_length=64, blank=True)
     removed_fields = models.JSONField(default=list, blank=True)
+    backfill_fields = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="New fields whose values a backfill pass has yet to read.",
+    )
 
     estimated_total = models.PositiveBigIntegerField(null=True, blank=True)
     records_ingested = models.PositiveBigIntegerField(default=0)
-    last_counts = models.JSONField(default=dict, blank=True)
     last_error = models.TextField(blank=True)
     last_reconciled_at = models.DateTimeField(null=True, blank=True)
     last_formula_refresh_at = models.DateTimeField(null=True, blank=True)

@@ -9,15 +9,8 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from connections.models import Connection
+from ingestion.engine.state import FieldPlan
 from ingestion.models import IngestedRecord, ObjectCursor, SyncRun
-
-# ObjectCursor.field_plan, as the planner writes it:
-#   {"fields": {NAME: {"type": "email", "label": "Email", "calculated": false,
-#                      "filterable": true, "nillable": true, "picklist_values": [...],
-#                      "reference_to": [...], "compound_field_name": null}, ...},
-#    "bulk_fields": [NAME, ...],          # selected in Bulk queries
-#    "rest_fields": [NAME, ...],          # base64 fields, read over REST
-#    "compounds": {NAME: {"type": "address", "components": {"city": "BillingCity", ...}}}}
 
 
 @dataclass(frozen=True)
@@ -35,17 +28,17 @@ class FieldInfo:
 def object_fields(*, connection: Connection, sobject: str) -> dict[str, FieldInfo]:
     """The fields of ``sobject`` known from the last describe (empty before the first run)."""
     cursor = ObjectCursor.objects.filter(connection=connection, sobject=sobject).first()
-    fields = (cursor.field_plan or {}).get("fields", {}) if cursor else {}
+    plan = FieldPlan.from_json(cursor.field_plan if cursor else None)
     return {
         name: FieldInfo(
             name=name,
-            type=info.get("type", "string"),
-            label=info.get("label", name),
-            picklist_values=tuple(info.get("picklist_values") or ()),
-            reference_to=tuple(info.get("reference_to") or ()),
-            calculated=bool(info.get("calculated")),
+            type=info.type,
+            label=info.label,
+            picklist_values=info.picklist_values,
+            reference_to=info.reference_to,
+            calculated=info.calculated,
         )
-        for name, info in fields.items()
+        for name, info in plan.fields.items()
     }
 
 

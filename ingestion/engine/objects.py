@@ -2,6 +2,25 @@
 
 Every step ends in a commit that writes the rows it read together with the cursor's new
 checkpoint (invariant 6), so a worker killed at any point loses at most the page in hand.
+
+The state machine. The checkpoint (engine/state.py) decides the next step (``Checkpoint.step``).
+Each step's method below makes one transition (a ``Checkpoint`` method) and commits it:
+
+  step              does                                then
+  DONE              prepare(): describe, open windows   CREATE_JOB (Bulk) or READ_REST_PAGE (REST)
+  CREATE_JOB        create the window's or pass's job   POLL_JOB
+  POLL_JOB          poll it, with backoff               complete: READ_RESULT_PAGE/READ_PASS_PAGE
+                                                        failed once, or gone: CREATE_JOB again
+                                                        failed twice, or past the deadline: the
+                                                          window splits, CREATE_JOB for its half
+  READ_RESULT_PAGE  write the job's next page of rows   _advance: the same step at the next
+  READ_REST_PAGE    write the next REST page of rows      locator; after the last page:
+  READ_BLOB_PAGE    merge a page's base64 fields          READ_BLOB_PAGE if there are base64
+  READ_PASS_PAGE    apply a page of a pass's job          fields, else the next window, else
+                                                          DONE (or a backfill pass: CREATE_JOB)
+
+A REST window that times out moves to Bulk (CREATE_JOB); a Bulk window that times out splits.
+Only ``_advance`` moves the checkpoint past a page; only ``_save`` writes it.
 """
 
 from __future__ import annotations
@@ -10,7 +29,7 @@ import base64
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -28,14 +47,14 @@ from ingestion.engine.errors import ObjectFailed
 from ingestion.engine.plan import build_plan, plan_difference, plan_hash
 from ingestion.engine.readers import records_from_csv, records_from_rest
 from ingestion.engine.records import ParsedRecord, merge_fields, write_records
+from ingestion.engine.state import Checkpoint, FieldPlan, Phase, Purpose, ReadMode, Step
 from ingestion.engine.values import parse_datetime
 from ingestion.engine.windows import Window, count_soql, select_soql, soql_literal, split_evenly
 from ingestion.models import ObjectCursor
 
 logger = logging.getLogger(__name__)
 
-BULK, REST = ObjectCursor.ReadMode.BULK, ObjectCursor.ReadMode.REST
-ROWS, BLOBS = "rows", "blobs"
+BULK, REST = ReadMode.BULK, ReadMode.REST
 
 
 class ObjectReader(passes.PassSteps):
@@ -48,11 +67,62 @@ class ObjectReader(passes.PassSteps):
         self.config = ctx.config
         self.next_action_at = 0.0
         self.poll_interval = self.config.poll_initial_seconds
-        self.job_ready = bool(cursor.last_counts.get("job_complete"))
         self.failures = 0
         self.tries_spent = 0  # requests the failed tries of the current step cost
         self.replans = 0
+        self._load()
 
+    def _load(self) -> None:
+        self.checkpoint = Checkpoint.load(self.cursor)
+        self.plan = FieldPlan.from_json(self.cursor.field_plan)
+
+    def _reload(self) -> None:
+        """Back to the last commit, after a step that failed (its transaction rolled back)."""
+        self.cursor.refresh_from_db()
+        self._load()
+
+    def _save(self) -> None:
+        """Store the checkpoint and the cursor; called inside a commit."""
+        self.checkpoint.store(self.cursor)
+        self.cursor.save()
+
+    def _dispatch(self) -> None:
+        steps = {
+            Step.CREATE_JOB: self._create_job,
+            Step.POLL_JOB: self._poll_job,
+            Step.READ_RESULT_PAGE: self._read_result_page,
+            Step.READ_PASS_PAGE: self._read_pass_page,
+            Step.READ_REST_PAGE: self._read_rest_page,
+            Step.READ_BLOB_PAGE: self._read_blob_page,
+        }
+        steps[self.checkpoint.step]()
+
+    def _advance(self, next_locator: str | None) -> None:
+        """Move the checkpoint past the page just written, in the same transaction as its rows."""
+        checkpoint = self.checkpoint
+        if checkpoint.page_read(next_locator):
+            if checkpoint.pass_in_flight:
+                self._finish_pass()
+            elif checkpoint.phase == Phase.ROWS and self.plan.rest_fields:
+                checkpoint.read_blobs()
+            else:
+                self._finish_window()
+        self._save()
+
+    def _finish_window(self) -> None:
+        cursor = self.cursor
+        cursor.watermark = self.checkpoint.next_window().end
+        cursor.last_error = ""
+        if self.checkpoint.window is not None:
+            return
+        if not cursor.initial_load_complete:
+            cursor.initial_load_complete = True
+            cursor.initial_load_completed_at = timezone.now()
+        elif cursor.backfill_fields:
+            backfill = passes.new_pass(Purpose.BACKFILL, self.plan, cursor.backfill_fields)
+            self.checkpoint.start_pass(backfill)
+
+    # -- what the runner asks -------------------------------------------------------------------
     @property
     def sobject(self) -> str:
         return self.cursor.sobject
@@ -62,42 +132,35 @@ class ObjectReader(passes.PassSteps):
         return self.ctx.client
 
     @property
-    def plan(self) -> dict:
-        return self.cursor.field_plan
-
-    @property
-    def window(self) -> Window:
-        return Window(self.cursor.window_start, self.cursor.window_end)
-
-    @property
-    def pass_state(self) -> dict | None:
-        return self.cursor.last_counts.get("pass")
-
-    @property
     def done(self) -> bool:
-        return self.cursor.window_end is None and not self.pass_state
-
-    @property
-    def phase(self) -> str:
-        return self.cursor.last_counts.get("phase", ROWS)
+        return self.checkpoint.done
 
     @property
     def holds_job_slot(self) -> bool:
-        bulk = self.cursor.read_mode == BULK or self.pass_state
-        return not self.done and bool(bulk) and bool(self.cursor.job_id)
+        """A Bulk job of ours is open at Salesforce (it counts against the org's job cap)."""
+        return self.checkpoint.step in (Step.POLL_JOB, Step.READ_RESULT_PAGE, Step.READ_PASS_PAGE)
+
+    @property
+    def wants_job_slot(self) -> bool:
+        """About to create a Bulk job (and so needs one of the org's job slots)."""
+        return self.checkpoint.step == Step.CREATE_JOB
+
+    def ready(self, now: float, free_slots: int) -> bool:
+        if self.done or now < self.next_action_at:
+            return False
+        return free_slots > 0 if self.wants_job_slot else True
 
     # -- planning -----------------------------------------------------------------------------
     def prepare(self) -> None:
         """Describe, plan the fields, and open this run's window set if none is in progress."""
         self._replan()
         if self.reconcile:
-            backfill = self.cursor.last_counts.get("backfill_fields", [])
-            self.cursor.last_counts["pass"] = passes.new_pass(passes.RECONCILE, self.plan, backfill)
-            self._clear_job()
-            self.ctx.commit(self.cursor.save)
+            reconcile = passes.new_pass(Purpose.RECONCILE, self.plan, self.cursor.backfill_fields)
+            self.checkpoint.start_pass(reconcile)
+            self.ctx.commit(self._save)
             return
         if not self.done:
-            self.ctx.commit(self.cursor.save)
+            self.ctx.commit(self._save)
             return
         for _attempt in range(3):
             try:
@@ -120,16 +183,16 @@ class ObjectReader(passes.PassSteps):
                 unreadable=True,
             ) from error
         plan = build_plan(describe)
-        if not plan["queryable"] or not plan["cursor_field"]:
+        if not plan.queryable or not plan.cursor_field:
             raise ObjectFailed("object_not_queryable", f"{self.sobject} cannot be queried.")
-        appeared, disappeared = plan_difference(self.cursor.field_plan or {}, plan)
-        if self.cursor.field_plan and disappeared:
+        if self.cursor.field_plan:
+            appeared, disappeared = plan_difference(self.plan, plan)
             noted = set(self.cursor.removed_fields) | set(disappeared)
             self.cursor.removed_fields = sorted(noted)
-        if self.cursor.field_plan and appeared:
-            pending = set(self.cursor.last_counts.get("backfill_fields", [])) | set(appeared)
-            self.cursor.last_counts["backfill_fields"] = sorted(pending)
-        self.cursor.field_plan = plan
+            pending = set(self.cursor.backfill_fields) | set(appeared)
+            self.cursor.backfill_fields = sorted(pending)
+        self.plan = plan
+        self.cursor.field_plan = plan.to_json()
         self.cursor.field_plan_hash = plan_hash(plan)
 
     def _server_now(self) -> datetime:
@@ -148,15 +211,16 @@ class ObjectReader(passes.PassSteps):
             self._open_initial(Window(None, end))
 
     def _open_initial(self, window: Window) -> None:
-        total = self.client.count(count_soql(self.sobject, window, self.plan), include_deleted=True)
+        soql = count_soql(self.sobject, window, self.plan.cursor_field)
+        total = self.client.count(soql, include_deleted=True)
         self.cursor.estimated_total = total
         self.cursor.records_ingested = 0
         if total == 0:
-            self._set_windows([window], self._large_mode)
-            self.ctx.commit(lambda: (self._finish_window(skip_blobs=True), self.cursor.save()))
+            self.checkpoint.open_windows([window], self._large_mode)
+            self.ctx.commit(lambda: (self._finish_window(), self._save()))
             return
-        self._set_windows(self._sized(window, total), self._large_mode)
-        self.ctx.commit(self.cursor.save)
+        self.checkpoint.open_windows(self._sized(window, total), self._large_mode)
+        self.ctx.commit(self._save)
 
     @property
     def _large_mode(self) -> str:
@@ -165,15 +229,15 @@ class ObjectReader(passes.PassSteps):
     def _open_incremental(self, window: Window) -> None:
         # One REST call both counts the window (totalSize) and, when it is small, reads it:
         # cheaper than a COUNT() followed by a query.
-        soql = select_soql(self.sobject, self.plan["bulk_fields"], window, self.plan)
+        soql = select_soql(self.sobject, self.plan.bulk_fields, window, self.plan.cursor_field)
         first = next(self.client.query_pages(soql, include_deleted=True))
         if first.total_size > self.config.rest_threshold and self._large_mode == BULK:
-            self._set_windows(self._sized(window, first.total_size), BULK)
-            self.ctx.commit(self.cursor.save)
+            self.checkpoint.open_windows(self._sized(window, first.total_size), BULK)
+            self.ctx.commit(self._save)
             return
-        self._set_windows([window], REST)
+        self.checkpoint.open_windows([window], REST)
         records = records_from_rest(first.records, self.plan)
-        self._commit_rows(records, lambda: self._advance(first.next_records_url))
+        self._commit_rows(records, first.next_records_url)
 
     def _sized(self, window: Window, total: int) -> list[Window]:
         parts = math.ceil(total / self.config.max_window_records)
@@ -182,7 +246,7 @@ class ObjectReader(passes.PassSteps):
         return split_evenly(window, self._lowest_stamp(window), parts)
 
     def _lowest_stamp(self, window: Window) -> datetime:
-        field = self.plan["cursor_field"]
+        field = self.plan.cursor_field
         soql = (
             f"SELECT {field} FROM {self.sobject} WHERE {field} < {soql_literal(window.end)} "
             f"ORDER BY {field} ASC LIMIT 1"
@@ -190,33 +254,7 @@ class ObjectReader(passes.PassSteps):
         first = next(iter(self.client.query(soql, include_deleted=True)), None)
         return parse_datetime(first[field]) if first else window.end
 
-    def _set_windows(self, windows: list[Window], mode: str) -> None:
-        first, *rest = windows
-        self.cursor.window_start, self.cursor.window_end = first.start, first.end
-        self.cursor.pending_windows = [w.to_json() for w in rest]
-        self.cursor.read_mode = mode
-        self._clear_job()
-
-    def _clear_job(self) -> None:
-        self.cursor.job_id = ""
-        self.cursor.job_created_at = None
-        self.cursor.locator = ""
-        self.cursor.last_counts.pop("job_complete", None)
-        self.job_ready = False
-
     # -- stepping -----------------------------------------------------------------------------
-    @property
-    def wants_job_slot(self) -> bool:
-        """About to create a Bulk job (and so needs one of the org's job slots)."""
-        if self.done or self.cursor.job_id:
-            return False
-        return bool(self.pass_state) or (self.cursor.read_mode == BULK and self.phase == ROWS)
-
-    def ready(self, now: float, free_slots: int) -> bool:
-        if self.done or now < self.next_action_at:
-            return False
-        return free_slots > 0 if self.wants_job_slot else True
-
     def step(self) -> None:
         """Do the next piece of work: create, poll, read a page, or read REST."""
         retries_before = self.client.retries
@@ -224,7 +262,7 @@ class ObjectReader(passes.PassSteps):
             self._step()
             self.failures = self.tries_spent = 0
         except SalesforceUnavailable:
-            self.cursor.refresh_from_db()
+            self._reload()
             self.failures += 1
             self.tries_spent += 1 + self.client.retries - retries_before
             if not may_try_again(spent=self.tries_spent, request_tries=self.client.retry_attempts):
@@ -235,7 +273,7 @@ class ObjectReader(passes.PassSteps):
             )
             self.next_action_at = time.monotonic() + wait
         except Exception:
-            self.cursor.refresh_from_db()
+            self._reload()
             raise
 
     def _step(self) -> None:
@@ -244,46 +282,12 @@ class ObjectReader(passes.PassSteps):
         except SalesforceQueryError as error:
             self._query_refused(error)
 
-    def _dispatch(self) -> None:
-        if self.pass_state:
-            if not self.cursor.job_id:
-                self._create_job()
-            elif not self.job_ready:
-                self._poll_job()
-            else:
-                self._read_pass_page()
-        elif self.phase == BLOBS:
-            self._read_blob_page()
-        elif self.cursor.read_mode == REST:
-            self._read_rest_page()
-        elif not self.cursor.job_id:
-            self._create_job()
-        elif not self.job_ready:
-            self._poll_job()
-        else:
-            self._read_result_page()
-
-    # -- Bulk API 2.0 ----------------------------------------------------------------------------
-    def _create_job(self) -> None:
-        if self.pass_state:
-            soql = passes.pass_soql(self.sobject, self.pass_state)
-        else:
-            soql = select_soql(self.sobject, self.plan["bulk_fields"], self.window, self.plan)
-        job = self.client.bulk_create_query_job(soql, include_deleted=True)
-        self.ctx.count_job()
-        self.cursor.job_id = job.id
-        self.cursor.job_created_at = timezone.now()
-        self.cursor.locator = ""
-        self.ctx.commit(self.cursor.save)
-        self.poll_interval = self.config.poll_initial_seconds
-        self.next_action_at = time.monotonic() + self.poll_interval
-
     def _query_refused(self, error: SalesforceQueryError) -> None:
         code = error.error_code
         if code == "INVALID_QUERY_LOCATOR":
             # REST locators expire after 15 idle minutes: read the window again from its start.
-            self.cursor.locator = ""
-            self.ctx.commit(self.cursor.save)
+            self.checkpoint.restart_pages()
+            self.ctx.commit(self._save)
             return
         if code == "QUERY_TIMEOUT":
             self._timed_out()
@@ -292,7 +296,7 @@ class ObjectReader(passes.PassSteps):
             # A field went away between describe and query: describe again and carry on.
             self.replans += 1
             self._replan()
-            self.ctx.commit(self.cursor.save)
+            self.ctx.commit(self._save)
             return
         raise self._object_failure(error) from error
 
@@ -306,68 +310,77 @@ class ObjectReader(passes.PassSteps):
             )
         return ObjectFailed(error.error_code or "query_refused", str(error))
 
+    # -- Bulk API 2.0 ----------------------------------------------------------------------------
+    def _create_job(self) -> None:
+        checkpoint = self.checkpoint
+        if checkpoint.pass_in_flight:
+            soql = passes.pass_soql(self.sobject, checkpoint.pass_in_flight)
+        else:
+            fields, cursor_field = self.plan.bulk_fields, self.plan.cursor_field
+            soql = select_soql(self.sobject, fields, checkpoint.window, cursor_field)
+        job = self.client.bulk_create_query_job(soql, include_deleted=True)
+        self.ctx.count_job()
+        checkpoint.job_created(job.id, timezone.now())
+        self.ctx.commit(self._save)
+        self.poll_interval = self.config.poll_initial_seconds
+        self.next_action_at = time.monotonic() + self.poll_interval
+
     def _poll_job(self) -> None:
+        checkpoint = self.checkpoint
         try:
-            job = self.client.bulk_get_job(self.cursor.job_id)
+            job = self.client.bulk_get_job(checkpoint.job_id)
         except SalesforceNotFound:
             # Jobs live seven days; this one is gone, so its window is read again.
-            self._clear_job()
-            self.ctx.commit(self.cursor.save)
+            checkpoint.drop_job()
+            self.ctx.commit(self._save)
             return
         if job.state == "JobComplete":
             # Remembered on the cursor, so a later slice reads on without polling again.
-            self.cursor.last_counts["job_complete"] = True
-            self.ctx.commit(self.cursor.save)
-            self.job_ready = True
+            checkpoint.job_completed()
+            self.ctx.commit(self._save)
         elif job.is_terminal:
             self._job_failed(job.error_message or job.state)
-        elif timezone.now() - self.cursor.job_created_at > self.config.job_deadline:
-            self.client.bulk_abort_job(self.cursor.job_id)
-            self._split(f"job {self.cursor.job_id} still {job.state} after the deadline")
+        elif timezone.now() - checkpoint.job_created_at > self.config.job_deadline:
+            self.client.bulk_abort_job(checkpoint.job_id)
+            self._split(f"job {checkpoint.job_id} still {job.state} after the deadline")
         else:
             self.poll_interval = min(self.poll_interval * 2, self.config.poll_max_seconds)
             self.next_action_at = time.monotonic() + self.poll_interval
 
     def _job_failed(self, reason: str) -> None:
-        failures = self.cursor.last_counts.get("job_failures", 0) + 1
-        logger.warning("%s: Bulk job %s failed (%s)", self.sobject, self.cursor.job_id, reason)
-        if failures == 1:
-            self.cursor.last_counts["job_failures"] = 1
+        logger.warning("%s: Bulk job %s failed (%s)", self.sobject, self.checkpoint.job_id, reason)
+        if self.checkpoint.retry_failed_job():
             self.cursor.last_error = f"Bulk job failed, re-running once: {reason}"
-            self._clear_job()
-            self.ctx.commit(self.cursor.save)
+            self.ctx.commit(self._save)
         else:
             self._split(reason)
 
     def _split(self, reason: str) -> None:
-        if self.pass_state:
-            raise ObjectFailed(
-                "job_failed", f"The {self.pass_state['purpose']} job failed: {reason}"
-            )
-        window = self.window
+        checkpoint = self.checkpoint
+        if checkpoint.pass_in_flight:
+            purpose = checkpoint.pass_in_flight.purpose
+            raise ObjectFailed("job_failed", f"The {purpose} job failed: {reason}")
+        window = checkpoint.window
         halves = window.split(window.start or self._lowest_stamp(window))
         if halves is None:
             raise ObjectFailed("job_failed", f"Bulk job failed and cannot be split: {reason}")
-        first, second = halves
-        self.cursor.window_start, self.cursor.window_end = first.start, first.end
-        self.cursor.pending_windows = [second.to_json(), *self.cursor.pending_windows]
-        self.cursor.last_counts["job_failures"] = 0
+        checkpoint.split_window(*halves)
         self.cursor.last_error = f"Window split after: {reason}"
-        self._clear_job()
-        self.ctx.commit(self.cursor.save)
+        self.ctx.commit(self._save)
 
     def _next_result_page(self) -> ResultPage | None:
         """The job's page at the checkpoint's locator; None when the job is gone."""
+        checkpoint = self.checkpoint
         try:
             return self.client.bulk_result_page(
-                self.cursor.job_id,
-                locator=self.cursor.locator or None,
+                checkpoint.job_id,
+                locator=checkpoint.locator or None,
                 max_records=self.config.page_max_records,
             )
         except SalesforceNotFound:
             # The job's results are gone (jobs live seven days): read the window again.
-            self._clear_job()
-            self.ctx.commit(self.cursor.save)
+            checkpoint.drop_job()
+            self.ctx.commit(self._save)
             return None
 
     def _read_result_page(self) -> None:
@@ -375,43 +388,41 @@ class ObjectReader(passes.PassSteps):
         if page is None:
             return
         with page:
-            records = records_from_csv(page.text(), self.plan)
-            self._commit_rows(records, lambda: self._advance(page.next_locator))
+            self._commit_rows(records_from_csv(page.text(), self.plan), page.next_locator)
 
     # -- REST -------------------------------------------------------------------------------------
-    def _rest_pages(self, fields: list[str]):
-        soql = select_soql(self.sobject, fields, self.window, self.plan)
+    def _rest_pages(self, fields: Iterable[str]):
+        soql = select_soql(self.sobject, fields, self.checkpoint.window, self.plan.cursor_field)
         return self.client.query_pages(
-            soql, include_deleted=True, next_records_url=self.cursor.locator or None
+            soql, include_deleted=True, next_records_url=self.checkpoint.locator or None
         )
 
     def _timed_out(self) -> None:
         # A REST window too slow for a synchronous query moves to Bulk; a Bulk window halves.
-        if self.cursor.read_mode == REST and self.phase == ROWS and self._large_mode == BULK:
-            self.cursor.read_mode = BULK
-            self._clear_job()
-            self.ctx.commit(self.cursor.save)
+        checkpoint = self.checkpoint
+        rest_rows = checkpoint.read_mode == REST and checkpoint.phase == Phase.ROWS
+        if rest_rows and self._large_mode == BULK:
+            checkpoint.move_to_bulk()
+            self.ctx.commit(self._save)
         else:
             self._split("QUERY_TIMEOUT")
 
     def _read_rest_page(self) -> None:
-        page = next(self._rest_pages(self.plan["bulk_fields"]))
-        records = records_from_rest(page.records, self.plan)
-        self._commit_rows(records, lambda: self._advance(page.next_records_url))
+        page = next(self._rest_pages(self.plan.bulk_fields))
+        self._commit_rows(records_from_rest(page.records, self.plan), page.next_records_url)
 
     def _read_blob_page(self) -> None:
-        fields = self.plan["rest_fields"]
+        fields = self.plan.rest_fields
         page = next(self._rest_pages(["Id", *fields]))
         values = {record["Id"]: self._blobs(record, fields) for record in page.records}
 
         def work() -> None:
             merge_fields(connection_id=self.ctx.connection.pk, sobject=self.sobject, values=values)
             self._advance(page.next_records_url)
-            self.cursor.save()
 
         self.ctx.commit(work)
 
-    def _blobs(self, record: dict, fields: list[str]) -> dict[str, str | None]:
+    def _blobs(self, record: dict, fields: Iterable[str]) -> dict[str, str | None]:
         # A base64 field comes back from a query as the URL of its blob; one GET each.
         return {
             field: base64.b64encode(self.client.get_blob(record[field])).decode()
@@ -421,7 +432,7 @@ class ObjectReader(passes.PassSteps):
         }
 
     # -- committing ---------------------------------------------------------------------------
-    def _commit_rows(self, records: Iterable[ParsedRecord], after: Callable[[], None]) -> None:
+    def _commit_rows(self, records: Iterable[ParsedRecord], next_locator: str | None) -> None:
         cursor, ctx = self.cursor, self.ctx
 
         def work() -> None:
@@ -436,36 +447,6 @@ class ObjectReader(passes.PassSteps):
             ctx.count_write(self.sobject, stats)
             if not cursor.initial_load_complete:
                 cursor.records_ingested += stats.written
-            after()
-            cursor.save()
+            self._advance(next_locator)
 
         ctx.commit(work)
-
-    def _advance(self, next_locator: str | None) -> None:
-        if next_locator:
-            self.cursor.locator = next_locator
-        else:
-            self._finish_window()
-
-    def _finish_window(self, *, skip_blobs: bool = False) -> None:
-        cursor = self.cursor
-        if self.phase == ROWS and self.plan["rest_fields"] and not skip_blobs:
-            cursor.last_counts["phase"] = BLOBS
-            self._clear_job()
-            return
-        cursor.watermark = cursor.window_end
-        cursor.last_counts.update(phase=ROWS, job_failures=0)
-        backfill = cursor.last_counts.get("backfill_fields")
-        cursor.last_error = ""
-        if cursor.pending_windows:
-            following = Window.from_json(cursor.pending_windows[0])
-            cursor.pending_windows = cursor.pending_windows[1:]
-            cursor.window_start, cursor.window_end = following.start, following.end
-        else:
-            cursor.window_start = cursor.window_end = None
-            if not cursor.initial_load_complete:
-                cursor.initial_load_complete = True
-                cursor.initial_load_completed_at = timezone.now()
-            elif backfill:
-                cursor.last_counts["pass"] = passes.new_pass(passes.BACKFILL, self.plan, backfill)
-        self._clear_job()

@@ -17,32 +17,31 @@ from typing import Any
 from django.utils import timezone
 
 from ingestion.engine.records import WriteStats, merge_fields, stage_seen_ids, sweep_unseen
+from ingestion.engine.state import FieldPlan, PassState, Purpose
 from ingestion.engine.values import csv_converters, facet_fields, typed_from_csv
 
-RECONCILE, BACKFILL = "reconcile", "backfill"
 
-
-def formula_fields(plan: dict[str, Any]) -> list[str]:
+def formula_fields(plan: FieldPlan) -> list[str]:
     """Calculated fields Bulk can read."""
-    bulk = set(plan["bulk_fields"])
-    return [name for name, info in plan["fields"].items() if info["calculated"] and name in bulk]
+    bulk = set(plan.bulk_fields)
+    return [name for name, info in plan.fields.items() if info.calculated and name in bulk]
 
 
-def new_pass(purpose: str, plan: dict[str, Any], backfill: list[str]) -> dict[str, Any]:
-    """The pass state kept on the cursor while a pass is in flight."""
-    readable = set(plan["bulk_fields"])
+def new_pass(purpose: Purpose, plan: FieldPlan, backfill: list[str]) -> PassState:
+    """A pass of ``purpose`` over the object, starting now."""
+    readable = set(plan.bulk_fields)
     fields = [f for f in backfill if f in readable]
-    if purpose == RECONCILE:
+    if purpose == Purpose.RECONCILE:
         fields = sorted(set(fields) | set(formula_fields(plan)))
-    return {"purpose": purpose, "fields": fields, "started": timezone.now().isoformat()}
+    return PassState(purpose, tuple(fields), timezone.now())
 
 
-def pass_soql(sobject: str, state: dict[str, Any]) -> str:
-    fields = [f for f in state["fields"] if f != "Id"]
+def pass_soql(sobject: str, state: PassState) -> str:
+    fields = [f for f in state.fields if f != "Id"]
     return f"SELECT {', '.join(['Id', *fields])} FROM {sobject}"
 
 
-def pass_rows(lines: Iterable[str], plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def pass_rows(lines: Iterable[str], plan: FieldPlan) -> Iterator[dict[str, Any]]:
     reader = csv.reader(lines)
     columns = next(reader, None)
     if not columns:
@@ -57,7 +56,7 @@ def apply_pass_page(
     connection_id: int,
     sobject: str,
     run_id: int,
-    state: dict,
+    state: PassState,
     rows: Iterable[dict],
     facet_fields: frozenset[str] = frozenset(),
 ) -> tuple[int, int]:
@@ -69,7 +68,7 @@ def apply_pass_page(
         ids.append(sf_id)
         if row:
             values[sf_id] = row
-    if state["purpose"] == RECONCILE:
+    if state.purpose == Purpose.RECONCILE:
         stage_seen_ids(run_id=run_id, sobject=sobject, ids=ids)
     changed = merge_fields(
         connection_id=connection_id, sobject=sobject, values=values, facet_fields=facet_fields
@@ -77,23 +76,22 @@ def apply_pass_page(
     return len(ids), changed
 
 
-def finish_pass(*, connection_id: int, sobject: str, run_id: int, state: dict) -> int:
+def finish_pass(*, connection_id: int, sobject: str, run_id: int, state: PassState) -> int:
     """Sweep after a reconciliation; returns how many records were found hard-deleted."""
-    if state["purpose"] != RECONCILE:
+    if state.purpose != Purpose.RECONCILE:
         return 0
-    started = timezone.datetime.fromisoformat(state["started"])
     return sweep_unseen(
         connection_id=connection_id,
         sobject=sobject,
         run_id=run_id,
-        seen_before=started,
+        seen_before=state.started,
         now=timezone.now(),
     )
 
 
 class PassSteps:
     """The ObjectReader steps that read a pass's pages and finish it (a mixin: it uses the
-    reader's client, cursor, context and job helpers)."""
+    reader's client, cursor, checkpoint, context and job helpers)."""
 
     def _read_pass_page(self) -> None:
         page = self._next_result_page()
@@ -107,19 +105,15 @@ class PassSteps:
             connection_id=self.ctx.connection.pk,
             sobject=self.sobject,
             run_id=self.ctx.run.pk,
-            state=self.pass_state,
+            state=self.checkpoint.pass_in_flight,
             rows=pass_rows(page.text(), self.plan),
             facet_fields=facet_fields(self.plan),
         )
         self.ctx.count_write(self.sobject, WriteStats(read=read, written=changed))
-        if page.next_locator:
-            self.cursor.locator = page.next_locator
-        else:
-            self._finish_pass()
-        self.cursor.save()
+        self._advance(page.next_locator)
 
     def _finish_pass(self) -> None:
-        state, cursor = self.pass_state, self.cursor
+        state, cursor = self.checkpoint.pass_in_flight, self.cursor
         deleted = finish_pass(
             connection_id=self.ctx.connection.pk,
             sobject=self.sobject,
@@ -128,11 +122,9 @@ class PassSteps:
         )
         self.ctx.count_write(self.sobject, WriteStats(deleted=deleted))
         now = timezone.now()
-        if state["purpose"] == RECONCILE:
+        if state.purpose == Purpose.RECONCILE:
             cursor.last_reconciled_at = now
             if formula_fields(self.plan):
                 cursor.last_formula_refresh_at = now
-        pending = set(cursor.last_counts.get("backfill_fields", [])) - set(state["fields"])
-        cursor.last_counts["backfill_fields"] = sorted(pending)
-        cursor.last_counts.pop("pass", None)
-        self._clear_job()
+        cursor.backfill_fields = sorted(set(cursor.backfill_fields) - set(state.fields))
+        self.checkpoint.end_pass()

@@ -17,24 +17,26 @@ import json
 import re
 from typing import Any
 
+from ingestion.engine.state import Compound, FieldPlan, PlannedField
+
 COMPOUND_TYPES = ("address", "location")
 REST_ONLY_TYPES = ("base64",)
 CURSOR_FIELDS = ("SystemModstamp", "LastModifiedDate", "CreatedDate")
 
 
-def _field_info(field: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": field["type"],
-        "label": field.get("label") or field["name"],
-        "calculated": bool(field.get("calculated")),
-        "filterable": bool(field.get("filterable", True)),
-        "nillable": bool(field.get("nillable", True)),
-        "picklist_values": [
+def _planned(field: dict[str, Any]) -> PlannedField:
+    return PlannedField(
+        type=field["type"],
+        label=field.get("label") or field["name"],
+        calculated=bool(field.get("calculated")),
+        filterable=bool(field.get("filterable", True)),
+        nillable=bool(field.get("nillable", True)),
+        picklist_values=tuple(
             p["value"] for p in field.get("picklistValues") or () if p.get("active", True)
-        ],
-        "reference_to": list(field.get("referenceTo") or ()),
-        "compound_field_name": field.get("compoundFieldName"),
-    }
+        ),
+        reference_to=tuple(field.get("referenceTo") or ()),
+        compound_field_name=field.get("compoundFieldName"),
+    )
 
 
 def component_key(compound: str, component: str) -> str:
@@ -52,47 +54,40 @@ def component_key(compound: str, component: str) -> str:
     return rest[:1].lower() + rest[1:]
 
 
-def _compounds(fields: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _compounds(fields: list[dict[str, Any]]) -> dict[str, Compound]:
     by_name = {f["name"]: f for f in fields}
-    compounds: dict[str, dict[str, Any]] = {}
+    compounds: dict[str, Compound] = {}
     for field in fields:
         parent = field.get("compoundFieldName")
         if parent and parent in by_name and by_name[parent]["type"] in COMPOUND_TYPES:
-            entry = compounds.setdefault(
-                parent, {"type": by_name[parent]["type"], "components": {}}
-            )
-            entry["components"][component_key(parent, field["name"])] = field["name"]
+            entry = compounds.setdefault(parent, Compound(by_name[parent]["type"], {}))
+            entry.components[component_key(parent, field["name"])] = field["name"]
     return compounds
 
 
-def build_plan(describe: dict[str, Any]) -> dict[str, Any]:
-    """The field plan for one object (the format ``ingestion.selectors`` documents)."""
+def build_plan(describe: dict[str, Any]) -> FieldPlan:
+    """The field plan for one object."""
     fields = describe["fields"]
     names = {f["name"] for f in fields}
     bulk = [f["name"] for f in fields if f["type"] not in COMPOUND_TYPES + REST_ONLY_TYPES]
-    cursor_field = next((name for name in CURSOR_FIELDS if name in names), None)
-    return {
-        "fields": {f["name"]: _field_info(f) for f in fields},
-        "bulk_fields": bulk,
-        "rest_fields": [f["name"] for f in fields if f["type"] in REST_ONLY_TYPES],
-        "compounds": _compounds(fields),
-        "cursor_field": cursor_field,
-        "has_is_deleted": "IsDeleted" in names,
-        "queryable": bool(describe.get("queryable", True)),
-    }
+    return FieldPlan(
+        fields={f["name"]: _planned(f) for f in fields},
+        bulk_fields=tuple(bulk),
+        rest_fields=tuple(f["name"] for f in fields if f["type"] in REST_ONLY_TYPES),
+        compounds=_compounds(fields),
+        cursor_field=next((name for name in CURSOR_FIELDS if name in names), None),
+        has_is_deleted="IsDeleted" in names,
+        queryable=bool(describe.get("queryable", True)),
+    )
 
 
-def plan_hash(plan: dict[str, Any]) -> str:
+def plan_hash(plan: FieldPlan) -> str:
     """A stable hash of what a plan reads, to notice schema changes between runs."""
-    shape = {
-        "bulk": plan["bulk_fields"],
-        "rest": plan["rest_fields"],
-        "types": {name: info["type"] for name, info in plan["fields"].items()},
-    }
+    shape = {"bulk": list(plan.bulk_fields), "rest": list(plan.rest_fields), "types": plan.types}
     return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()
 
 
-def plan_difference(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str], list[str]]:
+def plan_difference(old: FieldPlan, new: FieldPlan) -> tuple[list[str], list[str]]:
     """Fields that appeared and fields that disappeared between two plans."""
-    before, after = set(old.get("fields", {})), set(new.get("fields", {}))
+    before, after = set(old.fields), set(new.fields)
     return sorted(after - before), sorted(before - after)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ingestion.engine.records import ParsedRecord
+from ingestion.engine.state import FieldPlan
 from ingestion.engine.values import (
     csv_converters,
     facet_fields,
@@ -27,15 +28,15 @@ def _without_nul(lines: Iterable[str]) -> Iterator[str]:
         yield line.replace("\x00", "") if "\x00" in line else line
 
 
-def records_from_csv(lines: Iterable[str], plan: dict[str, Any]) -> Iterator[ParsedRecord]:
+def records_from_csv(lines: Iterable[str], plan: FieldPlan) -> Iterator[ParsedRecord]:
     """Parse a Bulk result page incrementally: the page is never held whole."""
     reader = csv.reader(_without_nul(lines))
     columns = next(reader, None)
     if not columns:
         return
     converters = csv_converters(plan, columns)
-    cursor_field = plan["cursor_field"]
-    has_compounds = bool(plan["compounds"])
+    cursor_field = plan.cursor_field
+    has_compounds = bool(plan.compounds)
     facets = facet_fields(plan) & set(columns)
     for row in reader:
         data = typed_from_csv(row, columns, converters)
@@ -44,9 +45,9 @@ def records_from_csv(lines: Iterable[str], plan: dict[str, Any]) -> Iterator[Par
         yield _parsed(data, cursor_field, facets)
 
 
-def records_from_rest(records: Iterable[dict], plan: dict[str, Any]) -> Iterator[ParsedRecord]:
+def records_from_rest(records: Iterable[dict], plan: FieldPlan) -> Iterator[ParsedRecord]:
     """Typed records from REST query pages (the same stored forms as the CSV path)."""
-    cursor_field = plan["cursor_field"]
+    cursor_field = plan.cursor_field
     facets = facet_fields(plan)
     for record in records:
         data = typed_from_rest(record, plan)

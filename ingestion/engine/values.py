@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from ingestion.engine.state import FieldPlan
+
 Converter = Callable[[str], Any] | None
 
 # The field types audiences test by equality (picklists, multi-select picklists, checkboxes).
@@ -23,11 +25,9 @@ Converter = Callable[[str], Any] | None
 FACET_TYPES = frozenset({"picklist", "multipicklist", "boolean"})
 
 
-def facet_fields(plan: dict[str, Any]) -> frozenset[str]:
+def facet_fields(plan: FieldPlan) -> frozenset[str]:
     """The fields of a plan whose values go into ``facets``."""
-    return frozenset(
-        name for name, info in plan["fields"].items() if info.get("type") in FACET_TYPES
-    )
+    return frozenset(name for name, kind in plan.types.items() if kind in FACET_TYPES)
 
 
 def facets_of(data: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
@@ -80,10 +80,9 @@ _CSV_CONVERTERS: dict[str, Converter] = {
 }
 
 
-def csv_converters(plan: dict[str, Any], columns: list[str]) -> list[tuple[int, Converter]]:
+def csv_converters(plan: FieldPlan, columns: list[str]) -> list[tuple[int, Converter]]:
     """(column index, converter) of the CSV columns that are not text."""
-    fields = plan["fields"]
-    found = [_CSV_CONVERTERS.get(fields.get(col, {}).get("type", "string")) for col in columns]
+    found = [_CSV_CONVERTERS.get(plan.type_of(col) or "string") for col in columns]
     return [(index, convert) for index, convert in enumerate(found) if convert is not None]
 
 
@@ -99,14 +98,14 @@ def typed_from_csv(
     return dict(zip(columns, values, strict=True))
 
 
-def typed_from_rest(record: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+def typed_from_rest(record: dict[str, Any], plan: FieldPlan) -> dict[str, Any]:
     """A REST record's values in the stored forms (REST JSON already types most of them)."""
-    fields = plan["fields"]
+    types = plan.types
     out = {}
     for name, value in record.items():
         if name == "attributes":
             continue
-        kind = fields.get(name, {}).get("type")
+        kind = types.get(name)
         if value is None or value == "":
             out[name] = None
         elif kind == "datetime":
@@ -120,9 +119,9 @@ def typed_from_rest(record: dict[str, Any], plan: dict[str, Any]) -> dict[str, A
     return out
 
 
-def rebuild_compounds(data: dict[str, Any], plan: dict[str, Any]) -> None:
+def rebuild_compounds(data: dict[str, Any], plan: FieldPlan) -> None:
     """Add each compound field, built from its components (null when all are null)."""
-    for name, compound in plan["compounds"].items():
-        value = {key: data.get(component) for key, component in compound["components"].items()}
+    for name, compound in plan.compounds.items():
+        value = {key: data.get(component) for key, component in compound.components.items()}
         values = list(value.values())
         data[name] = value if values.count(None) < len(values) else None

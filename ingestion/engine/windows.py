@@ -9,9 +9,9 @@ than rows already visible (airbyte#27146). Overlap is harmless: writes are idemp
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -58,19 +58,19 @@ def window_where(window: Window, cursor_field: str) -> str:
 
 
 def select_soql(
-    sobject: str, fields: list[str], window: Window | None, plan: dict[str, Any]
+    sobject: str, fields: Sequence[str], window: Window | None, cursor_field: str | None
 ) -> str:
     """``SELECT fields FROM sobject [WHERE window]`` (no ORDER BY: it slows Bulk jobs)."""
     soql = f"SELECT {', '.join(fields)} FROM {sobject}"
-    if window is not None and plan.get("cursor_field"):
-        soql += f" WHERE {window_where(window, plan['cursor_field'])}"
+    if window is not None and cursor_field:
+        soql += f" WHERE {window_where(window, cursor_field)}"
     return soql
 
 
-def count_soql(sobject: str, window: Window | None, plan: dict[str, Any]) -> str:
+def count_soql(sobject: str, window: Window | None, cursor_field: str | None) -> str:
     soql = f"SELECT COUNT() FROM {sobject}"
-    if window is not None and plan.get("cursor_field"):
-        soql += f" WHERE {window_where(window, plan['cursor_field'])}"
+    if window is not None and cursor_field:
+        soql += f" WHERE {window_where(window, cursor_field)}"
     return soql
 
 

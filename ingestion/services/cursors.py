@@ -32,7 +32,11 @@ def cursor_reset(*, connection: Connection, sobjects: list[str] | None = None) -
         pending_windows=[],
         estimated_total=None,
         records_ingested=0,
-        last_counts={},
+        phase=ObjectCursor.Phase.ROWS,
+        job_complete=False,
+        job_failures=0,
+        pass_in_flight=None,
+        backfill_fields=[],
         last_error="",
     )
 

@@ -5,6 +5,7 @@ import itertools
 import pytest
 from django.utils import timezone
 
+from ingestion.engine.state import FieldPlan
 from ingestion.engine.values import facet_fields, facets_of
 from ingestion.models import IngestedRecord, ObjectCursor
 
@@ -126,7 +127,9 @@ def record_factory(db):
             sobject=sobject,
             sf_id=record_id,
             data=data,
-            facets=facets_of(data, facet_fields({"fields": FIELDS.get(sobject, {})})),
+            facets=facets_of(
+                data, facet_fields(FieldPlan.from_json({"fields": FIELDS.get(sobject, {})}))
+            ),
             system_modstamp=now,
             is_deleted=is_deleted,
             first_seen_at=now,

@@ -5,6 +5,8 @@ from django.db import connection as db
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from ingestion.engine.state import Checkpoint, Step
+
 BEFORE = [("ingestion", "0004_reconcile_seen_ids")]
 AFTER = [("ingestion", "0005_record_facets")]
 PLAN = {
@@ -45,6 +47,52 @@ def test_records_stored_before_facets_existed_get_them_from_their_field_plan(con
         apps = _migrate(AFTER)
         record = apps.get_model("ingestion", "IngestedRecord").objects.get()
         assert record.facets == {"Status": "Open", "IsConverted": False}
+    finally:
+        _migrate(MigrationExecutor(db).loader.graph.leaf_nodes())
+
+
+STATE_BEFORE = [("ingestion", "0006_record_data_lz4")]
+STATE_AFTER = [("ingestion", "0007_cursor_state_columns")]
+# A cursor half-way through a backfill pass, as last_counts stored it.
+OLD_STATE = {
+    "phase": "blobs",
+    "job_complete": True,
+    "job_failures": 1,
+    "backfill_fields": ["Tier__c"],
+    "pass": {"purpose": "backfill", "fields": ["Tier__c"], "started": "2026-01-01T00:00:00+00:00"},
+}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cursor_state_moves_out_of_last_counts_into_named_columns_and_back(connection):
+    apps = _migrate(STATE_BEFORE)
+    cursors = apps.get_model("ingestion", "ObjectCursor").objects
+    cursors.create(
+        connection_id=connection.pk,
+        sobject="Contact",
+        job_id="750000000000000001",
+        locator="6",
+        last_counts=OLD_STATE,
+    )
+    cursors.create(connection_id=connection.pk, sobject="Lead", last_counts={})
+    try:
+        apps = _migrate(STATE_AFTER)
+        cursors = apps.get_model("ingestion", "ObjectCursor").objects
+        contact, lead = cursors.get(sobject="Contact"), cursors.get(sobject="Lead")
+        assert (contact.phase, contact.job_complete, contact.job_failures) == ("blobs", True, 1)
+        assert contact.backfill_fields == ["Tier__c"]
+        assert contact.pass_in_flight == OLD_STATE["pass"]
+        assert (lead.phase, lead.job_complete, lead.job_failures) == ("rows", False, 0)
+        assert (lead.backfill_fields, lead.pass_in_flight) == ([], None)
+        # The engine reads the converted row: the pass's job is done; read on from locator 6.
+        checkpoint = Checkpoint.load(contact)
+        assert (checkpoint.step, checkpoint.locator) == (Step.READ_PASS_PAGE, "6")
+        assert checkpoint.pass_in_flight.fields == ("Tier__c",)
+
+        apps = _migrate(STATE_BEFORE)
+        cursors = apps.get_model("ingestion", "ObjectCursor").objects
+        assert cursors.get(sobject="Contact").last_counts == OLD_STATE
+        assert cursors.get(sobject="Lead").last_counts == {}
     finally:
         _migrate(MigrationExecutor(db).loader.graph.leaf_nodes())
 

@@ -1,20 +1,23 @@
 """Bulk CSV pages and REST records become the same ParsedRecords, facets included."""
 
 from ingestion.engine.readers import records_from_csv, records_from_rest
+from ingestion.engine.state import FieldPlan
 
-PLAN = {
-    "cursor_field": "SystemModstamp",
-    "compounds": {},
-    "fields": {
-        "Id": {"type": "id"},
-        "Status": {"type": "picklist"},
-        "Interests__c": {"type": "multipicklist"},
-        "IsDeleted": {"type": "boolean"},
-        "Score__c": {"type": "double"},
-        "Email": {"type": "email"},
-        "SystemModstamp": {"type": "datetime"},
-    },
-}
+PLAN = FieldPlan.from_json(
+    {
+        "cursor_field": "SystemModstamp",
+        "compounds": {},
+        "fields": {
+            "Id": {"type": "id"},
+            "Status": {"type": "picklist"},
+            "Interests__c": {"type": "multipicklist"},
+            "IsDeleted": {"type": "boolean"},
+            "Score__c": {"type": "double"},
+            "Email": {"type": "email"},
+            "SystemModstamp": {"type": "datetime"},
+        },
+    }
+)
 CSV = [
     '"Id","Status","Interests__c","IsDeleted","Score__c","Email","SystemModstamp"\n',
     '"00Q000000000001AAA","Open","Golf;Sailing","false","4.5","a@example.com",'

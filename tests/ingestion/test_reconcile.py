@@ -88,8 +88,8 @@ def test_a_new_field_is_backfilled_on_the_next_run_without_a_full_resync(
         assert IngestedRecord.objects.get(sf_id=sf_id).data["Tier__c"] == source["Tier__c"]
     assert run.api_calls_by_kind.get("bulk_create") == 1  # Id + Tier__c, Contact only
     cursor = ObjectCursor.objects.get(sobject="Contact")
-    assert cursor.last_counts.get("backfill_fields") == []
-    assert "pass" not in cursor.last_counts
+    assert cursor.backfill_fields == []
+    assert cursor.pass_in_flight is None
 
 
 def test_a_field_that_disappears_stops_being_read_and_is_noted(

@@ -315,8 +315,47 @@ def test_a_sync_interrupted_after_a_page_resumes_from_its_checkpoint(
     assert resumed.status == SyncRun.Status.SUCCEEDED
     for sobject in ("Account", "Contact"):
         _assert_local_copy_equals(sync_connection, fake_org, sobject)
-    # The job whose pages were being read was read on from its locator, not created again.
-    assert len(fake_org.jobs) - jobs_before <= 1
+    # Both jobs were made before the first page: the resumed run reads on with them, from the
+    # committed locators, and re-reads only the page the worker had in hand (invariant 6).
+    assert len(fake_org.jobs) == jobs_before
+    assert "bulk_create" not in resumed.api_calls_by_kind
+    pages = 1 + 4  # Account: 3 records in one page; Contact: 10 records in pages of 3
+    assert fake_org.calls.count("bulk_results") == pages + 1
+
+
+def test_a_resumed_run_reads_on_from_the_committed_page_with_the_same_job(
+    sync_connection, fake_org, engine_config, monkeypatch
+):
+    _seed(fake_org, accounts=0, contacts=10)  # one job of four pages: 3, 3, 3 and 1 records
+    config = engine_config.__class__(**{**engine_config.__dict__, "page_max_records": 3})
+    from ingestion.engine import objects
+
+    real_write = objects.write_records
+    written = []
+
+    def killed_at_the_third_page(**kwargs):
+        if len(written) == 2:
+            raise RuntimeError("worker killed")
+        written.append(kwargs["sobject"])
+        return real_write(**kwargs)
+
+    monkeypatch.setattr(objects, "write_records", killed_at_the_third_page)
+    with pytest.raises(RuntimeError):
+        _run(sync_connection, config=config)
+    assert fake_org.calls.count("bulk_results") == 3
+    cursor = ObjectCursor.objects.get(sobject="Contact")
+    assert (cursor.job_id, cursor.locator) == ("750000000000000001", "6")
+
+    monkeypatch.setattr(objects, "write_records", real_write)
+    fake_org.calls.clear()
+    resumed = _run(sync_connection, config=config)
+
+    assert resumed.status == SyncRun.Status.SUCCEEDED
+    _assert_local_copy_equals(sync_connection, fake_org, "Contact")
+    assert len(fake_org.jobs) == 1
+    # The third page again (it was never committed) and the fourth: nothing before them.
+    assert fake_org.calls.count("bulk_results") == 2
+    assert "bulk_create" not in fake_org.calls
 
 
 def test_a_run_works_in_slices_and_continues(sync_connection, fake_org, engine_config):
@@ -328,6 +367,9 @@ def test_a_run_works_in_slices_and_continues(sync_connection, fake_org, engine_c
     assert run.status == SyncRun.Status.SUCCEEDED
     assert run.slices > 3
     _assert_local_copy_equals(sync_connection, fake_org, "Contact")
+    # Each slice reads on from the page the last one committed, with the same two jobs.
+    assert run.api_calls_by_kind["bulk_results"] == 2 + 5  # pages of 2: 3 Accounts, 10 Contacts
+    assert run.api_calls_by_kind["bulk_create"] == 2
 
 
 def test_bulk_jobs_of_the_same_org_through_another_connection_use_up_the_cap(

@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from connections.models import Connection
+from ingestion.engine.state import FieldPlan
 from ingestion.engine.values import typed_from_rest
 from ingestion.models import IngestedRecord, ObjectCursor, SyncRun
 from ingestion.services.runs import sync_run_enqueue
@@ -81,7 +82,8 @@ def blob(live_org, connection, path: str) -> str:
 
 def assert_copy_equals_org(live_org, connection, sobject, *, blobs=False) -> int:
     """Every record of the org is stored exactly once, each value equal after typing."""
-    plan = ObjectCursor.objects.get(connection=connection, sobject=sobject).field_plan
+    stored = ObjectCursor.objects.get(connection=connection, sobject=sobject).field_plan
+    plan = FieldPlan.from_json(stored)
     stored = {
         r.sf_id: r for r in IngestedRecord.objects.filter(connection=connection, sobject=sobject)
     }
@@ -97,7 +99,7 @@ def assert_copy_equals_org(live_org, connection, sobject, *, blobs=False) -> int
     for record in source:
         local = stored[record["Id"]]
         expected = typed_from_rest(record, plan)
-        for name in plan["rest_fields"]:
+        for name in plan.rest_fields:
             if expected.get(name) and blobs:
                 expected[name] = blob(live_org, connection, expected[name])
         assert local.is_deleted == bool(record["IsDeleted"])

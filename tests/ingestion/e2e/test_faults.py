@@ -46,6 +46,34 @@ def test_a_page_cut_mid_stream_is_fetched_again_from_its_locator(live_org, conne
     assert run.bulk_jobs == 2  # no job was re-run for a cut
 
 
+def test_a_worker_killed_mid_job_resumes_at_its_page_with_the_same_job(
+    live_org, connect_as, settings, monkeypatch
+):
+    settings.INGESTION = {**settings.INGESTION, "PAGE_MAX_RECORDS": 30}
+    connection = connect_as(objects=["Contact"])
+    pages = -(-live_org.org.count("Contact", include_deleted=True) // 30)
+    assert pages >= 4
+    real_write = objects.write_records
+    written = []
+
+    def killed_at_the_third_page(**kwargs):
+        if len(written) == 2:
+            raise RuntimeError("worker killed")
+        written.append(kwargs["sobject"])
+        return real_write(**kwargs)
+
+    monkeypatch.setattr(objects, "write_records", killed_at_the_third_page)
+    with pytest.raises(RuntimeError):
+        run_sync(connection)
+    monkeypatch.setattr(objects, "write_records", real_write)
+    run_sync(connection)
+
+    calls = live_org.org.counters()["api_calls"]
+    assert calls["bulk_create"] == 1  # the resumed run read on with the job it had
+    assert calls["bulk_results"] == pages + 1  # only the page in hand was read twice
+    assert_copy_equals_org(live_org, connection, "Contact")
+
+
 def test_a_failed_job_is_rerun_once(live_org, connect_as):
     connection = connect_as(objects=["Contact"])
     live_org.org.faults.set("job_fail", count=1, object="Contact")
