@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "connections",
     "ingestion",
     "audiences",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +61,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "alerts.context_processors.open_alerts",
             ],
         },
     },
@@ -101,6 +103,8 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "connections:index"
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "primer_sf <noreply@localhost>")
+# The site's public address, for links in alert emails (no request to build them from).
+SITE_URL = env("SITE_URL", "http://localhost:8000").rstrip("/")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
