@@ -20,12 +20,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from connections.charts import bar_chart
 from connections.forms import ConnectForm, ConnectionSettingsForm, DisconnectForm
 from connections.models import Connection, Workspace
 from connections.problems import problem_for
 from connections.salesforce.exceptions import SalesforceError
 from connections.selectors import (
     connection_api_usage,
+    connection_daily_api_calls,
     connections_for_user,
     connections_sharing_username,
     workspaces_for_user,
@@ -38,9 +40,16 @@ from connections.services import (
     connection_sync_now,
     connection_update_settings,
 )
+from ingestion.history import connection_daily_records, connection_run_history
 from ingestion.models import SyncRun
-from ingestion.selectors import connection_progress
+from ingestion.selectors import (
+    connection_current_run,
+    connection_last_finished_run,
+    connection_progress,
+    run_progress,
+)
 from ingestion.services.runs import ApplicationError
+from ingestion.wording import run_words
 
 logger = logging.getLogger(__name__)
 
@@ -126,18 +135,57 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_connection(request, connection: Connection, form, status=200) -> HttpResponse:
+    current = connection_current_run(connection=connection)
+    last = connection_last_finished_run(connection=connection)
     context = {
         "connection": connection,
         "workspace": connection.workspace,
         "form": form,
         "usage": connection_api_usage(connection=connection),
         "progress": connection_progress(connection=connection),
+        "current": current,
+        "current_progress": run_progress(run=current) if current else None,
+        "current_words": run_words(current) if current else None,
+        "run_active": bool(current and current.status in SyncRun.ACTIVE_STATUSES),
+        "last_run": last,
+        "last_words": run_words(last) if last else None,
+        "history": connection_run_history(connection=connection),
+        "display_status": _display_status(connection, current),
+        "refresh_seconds": settings.CONNECTION_PAGE_REFRESH_SECONDS,
+        **_charts(connection),
         "checklist": (connection.preflight or {}).get("items", []),
         "shared_user_connections": connections_sharing_username(
             username=connection.sf_username, exclude_pk=connection.pk
         ),
     }
     return render(request, "connections/connection.html", context, status=status)
+
+
+def _display_status(connection: Connection, current: SyncRun | None) -> tuple[str, str]:
+    """The header badge (label, class): what is happening, not only the stored status, so a
+    run paused on the API budget never sits under a green "Active"."""
+    if connection.status != Connection.Status.ACTIVE or current is None:
+        return connection.get_status_display(), connection.status
+    if current.status == SyncRun.Status.PAUSED:
+        return "Paused", "paused"
+    if current.status == SyncRun.Status.RUNNING:
+        return "Syncing", "syncing"
+    return "Sync queued", "queued"
+
+
+def _charts(connection: Connection) -> dict:
+    """Records ingested and API calls per day over 30 days; calls against the daily budget."""
+    budget = (
+        connection.api_budget_percent * connection.org_api_max // 100
+        if connection.org_api_max
+        else None
+    )
+    calls = connection_daily_api_calls(connection=connection, days=30)
+    return {
+        "records_chart": bar_chart(connection_daily_records(connection=connection, days=30)),
+        "calls_chart": bar_chart(calls, limit=budget),
+        "daily_budget": budget,
+    }
 
 
 # --- the OAuth flow -----------------------------------------------------------------------------

@@ -105,6 +105,8 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBac
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "primer_sf <noreply@localhost>")
 # The site's public address, for links in alert emails (no request to build them from).
 SITE_URL = env("SITE_URL", "http://localhost:8000").rstrip("/")
+# How often a connection page refreshes its live parts while a sync is queued or running.
+CONNECTION_PAGE_REFRESH_SECONDS = envint("CONNECTION_PAGE_REFRESH_SECONDS", 5)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
