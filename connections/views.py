@@ -108,7 +108,8 @@ def _recall(request: HttpRequest, state: str) -> dict | None:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """The connections of every workspace the user belongs to."""
-    workspaces = workspaces_for_user(user=request.user).prefetch_related("connections")
+    workspaces = list(workspaces_for_user(user=request.user).prefetch_related("connections"))
+    _label_statuses([c for w in workspaces for c in w.connections.all()])
     return render(request, "connections/index.html", {"workspaces": workspaces})
 
 
@@ -121,7 +122,7 @@ def workspace_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def _render_workspace(request, workspace: Workspace, form: ConnectForm, status=200):
     context = {
         "workspace": workspace,
-        "connections": workspace.connections.order_by("label"),
+        "connections": _label_statuses(list(workspace.connections.order_by("label"))),
         "form": form,
     }
     return render(request, "connections/workspace.html", context, status=status)
@@ -171,6 +172,19 @@ def _display_status(connection: Connection, current: SyncRun | None) -> tuple[st
     if current.status == SyncRun.Status.RUNNING:
         return "Syncing", "syncing"
     return "Sync queued", "queued"
+
+
+def _label_statuses(connections: list[Connection]) -> list[Connection]:
+    """Give each connection its ``display_status`` (see ``_display_status``), in one query."""
+    current = {}
+    for run in SyncRun.objects.filter(
+        connection__in=connections,
+        status__in=[*SyncRun.ACTIVE_STATUSES, SyncRun.Status.PAUSED],
+    ).order_by("created_at"):
+        current[run.connection_id] = run
+    for connection in connections:
+        connection.display_status = _display_status(connection, current.get(connection.pk))
+    return connections
 
 
 def _charts(connection: Connection) -> dict:

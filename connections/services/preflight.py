@@ -229,7 +229,11 @@ def connection_run_preflight(*, connection: Connection) -> dict:
         # Unreachable, over budget, or no tokens: say so, and leave the status to the sync.
         logger.warning("Preflight of connection %s could not run: %r", connection.pk, error)
         problem = problem_for(error, user=connection.sf_username)
-        item = _item("reachable", "Salesforce reachable", WARN, f"{error}", problem.fix)
+        # Words, not Salesforce's codes: the limit problems explain themselves, anything
+        # else keeps Salesforce's message without its error-code prefix.
+        worded = problem.reason in ("api_budget", "org_usage_ceiling", "daily_limit")
+        detail = problem.cause if worded else error.message
+        item = _item("reachable", "Salesforce reachable", WARN, detail, problem.fix)
         return _store(connection, [item], None)
     checklist = _store(connection, items, check.org_usage)
     _apply_status(connection, check, items)

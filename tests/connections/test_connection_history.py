@@ -117,3 +117,12 @@ def test_bar_heights_scale_to_the_tallest_bar_or_the_limit():
     assert high.height == pytest.approx(low.height * 2)
     assert chart.limit_y < high.y  # the limit line sits above the tallest bar
     assert [nice_ceiling(v) for v in (0, 7, 30, 101, 7_500)] == [1, 10, 50, 200, 10_000]
+
+
+def test_lists_of_connections_show_what_each_is_doing(page, sync_run_factory, world):
+    client, connection = page
+    sync_run_factory(connection, status=SyncRun.Status.PAUSED, error_code="api_budget")
+    for url in ("/connections/", f"/connections/w/{world['acme'].slug}/"):
+        html = client.get(url).content.decode()
+        assert '<span class="badge badge-warn">Paused</span>' in html, url
+        assert ">Active<" not in html, url
