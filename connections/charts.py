@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 56, 8, 12, 26  # room for the value axis and the date labels
+LEFT, RIGHT, TOP, BOTTOM = 56, 22, 14, 28  # room for the value axis and the date labels
 
 
 @dataclass(frozen=True)
