@@ -160,7 +160,7 @@ class ConnectionAdmin(admin.ModelAdmin):
 
 @admin.register(ApiUsage)
 class ApiUsageAdmin(admin.ModelAdmin):
-    list_display = ["connection", "hour", "calls"]
+    list_display = ["connection", "hour", "call_count"]
     list_select_related = ["connection"]
     list_filter = ["hour"]
     date_hierarchy = "hour"
@@ -171,3 +171,10 @@ class ApiUsageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the budget is computed from these rows
+
+    @admin.display(description="Calls", ordering="calls")
+    def call_count(self, obj: ApiUsage) -> str:
+        return f"{obj.calls:,}"
