@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from connections.charts import bar_chart
 from connections.forms import ConnectForm, ConnectionSettingsForm, DisconnectForm
-from connections.models import Connection, Workspace
+from connections.models import Connection, ReconnectCandidate, Workspace
 from connections.problems import problem_for
 from connections.salesforce.exceptions import SalesforceError
 from connections.selectors import (
@@ -36,10 +36,13 @@ from connections.services import (
     connection_authorize_complete,
     connection_authorize_start,
     connection_disconnect,
+    connection_reconnect_confirm,
+    connection_reconnect_discard,
     connection_run_preflight,
     connection_sync_now,
     connection_update_settings,
 )
+from connections.services.reconnect import candidate_expired, reconnect_review_reasons
 from ingestion.history import connection_daily_records, connection_run_history
 from ingestion.models import SyncRun
 from ingestion.selectors import (
@@ -259,7 +262,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         return render(request, "connections/oauth_error.html", status=400)
     try:
         outcome = connection_authorize_complete(
-            pending=pending, code=code, redirect_uri=_redirect_uri(request)
+            pending=pending, code=code, redirect_uri=_redirect_uri(request), user=request.user
         )
     except ApplicationError as refused:
         messages.error(request, refused.message)
@@ -268,8 +271,48 @@ def callback(request: HttpRequest) -> HttpResponse:
         problem = problem_for(failure)
         messages.error(request, f"Connecting failed. {problem.cause} {problem.fix}")
         return redirect(back)
+    if outcome.candidate is not None:
+        return redirect(
+            "connections:reconnect_review", pk=outcome.connection.pk, candidate=outcome.candidate.pk
+        )
     _report_connected(request, outcome)
     return redirect("connections:detail", pk=outcome.connection.pk)
+
+
+@login_required
+def reconnect_review(request: HttpRequest, pk: int, candidate: int) -> HttpResponse:
+    """The stored and the new authorization side by side; the customer keeps one (POST)."""
+    connection = _connection(request, pk)
+    held = get_object_or_404(ReconnectCandidate, pk=candidate, connection=connection)
+    if candidate_expired(held):
+        connection_reconnect_discard(candidate=held)
+        messages.warning(request, "That sign-in is too old to use: reconnect again.")
+        return redirect("connections:detail", pk=pk)
+    if request.method == "POST":
+        return _reconnect_decide(request, connection, held)
+    who = {"user_id": held.sf_user_id, "username": held.sf_username}
+    context = {
+        "connection": connection,
+        "workspace": connection.workspace,
+        "candidate": held,
+        "reasons": reconnect_review_reasons(
+            connection=connection, who=who, checklist=held.checklist
+        ),
+        "current_checklist": (connection.preflight or {}).get("items", []),
+        "new_checklist": held.checklist.get("items", []),
+    }
+    return render(request, "connections/reconnect_review.html", context)
+
+
+def _reconnect_decide(request: HttpRequest, connection: Connection, held) -> HttpResponse:
+    if request.POST.get("choice") == "new":
+        outcome = connection_reconnect_confirm(candidate=held)
+        _report_connected(request, outcome)
+    else:
+        connection_reconnect_discard(candidate=held)
+        who = connection.sf_username or "the connected user"
+        messages.info(request, f"Nothing changed: {connection.label} still signs in as {who}.")
+    return redirect("connections:detail", pk=connection.pk)
 
 
 def _workspace_by_id(request: HttpRequest, workspace_id: int) -> Workspace:
