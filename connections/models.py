@@ -109,6 +109,9 @@ class Connection(models.Model):
 
     preflight = models.JSONField(default=dict, blank=True)
     preflight_checked_at = models.DateTimeField(null=True, blank=True)
+    # Fields that exist in the org but field-level security hides from the connected user:
+    # {"checked_at": ISO, "objects": {"Contact": [{"name": "Birthdate", "label": "Birthdate"}]}}
+    field_visibility = models.JSONField(default=dict, blank=True)
     org_api_used = models.PositiveIntegerField(null=True, blank=True)
     org_api_max = models.PositiveIntegerField(null=True, blank=True)
     org_api_checked_at = models.DateTimeField(null=True, blank=True)

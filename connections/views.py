@@ -43,6 +43,7 @@ from connections.services import (
     connection_update_settings,
 )
 from connections.services.reconnect import candidate_expired, reconnect_review_reasons
+from connections.services.visibility import hidden_count, visibility_fix
 from ingestion.history import connection_daily_records, connection_run_history
 from ingestion.models import SyncRun
 from ingestion.selectors import (
@@ -155,6 +156,9 @@ def _render_connection(request, connection: Connection, form, status=200) -> Htt
         "last_words": run_words(last) if last else None,
         "history": connection_run_history(connection=connection),
         "display_status": _display_status(connection, current),
+        "hidden_fields": (connection.field_visibility or {}).get("objects", {}),
+        "hidden_count": hidden_count(connection.field_visibility),
+        "visibility_fix": visibility_fix(connection.sf_username),
         "refresh_seconds": settings.CONNECTION_PAGE_REFRESH_SECONDS,
         **_charts(connection),
         "checklist": (connection.preflight or {}).get("items", []),

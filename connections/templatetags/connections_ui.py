@@ -74,3 +74,14 @@ def seconds(value) -> str:
         return f"{minutes} min {secs} s" if secs else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min"
+
+
+@register.filter
+def parse_iso(value):
+    """An ISO-8601 timestamp stored in JSON, as a datetime (``None`` if unreadable)."""
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        return parse_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None

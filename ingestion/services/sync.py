@@ -171,11 +171,25 @@ def _finish(ctx: RunContext) -> None:
 
     ctx.commit(work)
     _refresh_statistics(run)
+    if run.kind == SyncRun.Kind.RECONCILE:
+        _check_field_visibility(run.connection, objects)
     unreadable = [name for name, s in states.items() if s.get("status") == UNREADABLE]
     if unreadable:
         from connections.services.preflight import connection_note_unreadable
 
         connection_note_unreadable(connection=run.connection, sobjects=unreadable)
+
+
+def _check_field_visibility(connection: Connection, objects: list[str]) -> None:
+    """After a reconciliation: which fields does field-level security hide from the user now?
+    The field plans the run just made say what the user's describe shows."""
+    from connections.services import salesforce_client_for
+    from connections.services.visibility import connection_check_field_visibility
+
+    plans = ObjectCursor.objects.filter(connection=connection, sobject__in=objects)
+    visible = {c.sobject: list((c.field_plan or {}).get("fields", {})) for c in plans}
+    client = salesforce_client_for(connection)
+    connection_check_field_visibility(connection=connection, client=client, visible=visible)
 
 
 def _mark_initial_sync(connection: Connection, states: dict[str, dict]) -> None:
