@@ -165,14 +165,15 @@ def _finish(ctx: RunContext) -> None:
         code = "objects_skipped"
         message = " ".join(f"{name}: {s.get('error', 'not read')}" for name, s in failed.items())
 
+    if run.kind == SyncRun.Kind.RECONCILE:
+        _check_field_visibility(ctx, objects)  # before the commit: its calls count in the run
+
     def work() -> None:
         sync_run_finish(run=run, status=status, code=code, message=message)
         _mark_initial_sync(run.connection, states)
 
     ctx.commit(work)
     _refresh_statistics(run)
-    if run.kind == SyncRun.Kind.RECONCILE:
-        _check_field_visibility(run.connection, objects)
     unreadable = [name for name, s in states.items() if s.get("status") == UNREADABLE]
     if unreadable:
         from connections.services.preflight import connection_note_unreadable
@@ -180,16 +181,14 @@ def _finish(ctx: RunContext) -> None:
         connection_note_unreadable(connection=run.connection, sobjects=unreadable)
 
 
-def _check_field_visibility(connection: Connection, objects: list[str]) -> None:
-    """After a reconciliation: which fields does field-level security hide from the user now?
-    The field plans the run just made say what the user's describe shows."""
-    from connections.services import salesforce_client_for
+def _check_field_visibility(ctx: RunContext, objects: list[str]) -> None:
+    """At the end of a reconciliation: which fields does field-level security hide from the
+    user now? The field plans the run just made say what the user's describe shows."""
     from connections.services.visibility import connection_check_field_visibility
 
-    plans = ObjectCursor.objects.filter(connection=connection, sobject__in=objects)
+    plans = ObjectCursor.objects.filter(connection=ctx.connection, sobject__in=objects)
     visible = {c.sobject: list((c.field_plan or {}).get("fields", {})) for c in plans}
-    client = salesforce_client_for(connection)
-    connection_check_field_visibility(connection=connection, client=client, visible=visible)
+    connection_check_field_visibility(connection=ctx.connection, client=ctx.client, visible=visible)
 
 
 def _mark_initial_sync(connection: Connection, states: dict[str, dict]) -> None:
