@@ -26,7 +26,8 @@ def test_a_partial_sync_alerts_once_and_its_recovery_once(
         with django_capture_on_commit_callbacks(execute=True):
             run = _run(sync_connection, kind=SyncRun.Kind.INCREMENTAL, config=engine_config)
         assert run.status == SyncRun.Status.PARTIAL
-    assert [m.subject for m in mail.outbox] == [f"{sync_connection.label}: sync finished incomplete"]
+    subjects = [m.subject for m in mail.outbox]
+    assert subjects == [f"{sync_connection.label}: sync finished incomplete"]
     assert mail.outbox[0].to == ["customer@acme.example"]
 
     fake_org.unreadable.clear()
