@@ -196,3 +196,17 @@ def test_log_records_print_above_live_bars_not_inside_them(connection, sync_run_
     assert "\n" not in prefix  # the log line starts where the bars were, on a line of its own
     assert prefix.endswith("WARNING django-q: ")
     assert after.startswith("\n  ")
+
+
+def test_syncstatus_shows_the_current_run_in_its_own_unit(connection, sync_run_factory):
+    connection.enabled_objects = ["Contact"]
+    connection.save()
+    ObjectCursor.objects.create(
+        connection=connection, sobject="Contact", estimated_total=30_000, records_ingested=384
+    )
+    run = _running(sync_run_factory, connection, SyncRun.Kind.FULL_RESYNC, records_written=384)
+    out = StringIO()
+    call_command("syncstatus", str(connection.pk), stdout=out)
+    text = out.getvalue()
+    assert f"now: #{run.pk} Full resync running: 384 of 30,000 records to reload (1%)" in text
+    assert "100%" not in text
