@@ -62,3 +62,27 @@ def test_reconnecting_as_a_user_without_api_access_asks_first(
     assert (stored.sf_username, stored.status) == ("integration@example.com", "active")
     assert stored.refresh_token == working_token
     assert stored.label == "Demo org"
+
+
+def test_connecting_as_a_user_with_hidden_fields_names_them(
+    live_server,
+    browser_page,
+    emulated,  # noqa: F811
+    customers,  # noqa: F811
+):
+    page = browser_page
+    with mock.patch("ingestion.services.runs.sync_run_enqueue", autospec=True):
+        _sign_in(page, live_server.url, "alice@acme.example")
+        page.click("text=Manage and connect")
+        page.check("input[name=environment][value=production]")
+        page.click("button:has-text('Connect to Salesforce')")
+        _consent(page, emulated, "fls@example.com")
+        page.wait_for_url(re.compile(r".*/connections/\d+/$"))
+
+    card = page.locator("#field-visibility")
+    assert "Salesforce hides" in card.inner_text()
+    assert card.locator("#hidden-fields tbody tr").count() == 4  # Account, Contact, Lead, Opp.
+    assert "Birthdate" in card.inner_text()
+    assert page.locator("li[data-key=field_visibility].warn").count() == 1
+    card.scroll_into_view_if_needed()
+    screenshot(page, "14-field-visibility-desktop")
