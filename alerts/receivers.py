@@ -6,6 +6,7 @@ signals are sent from ``on_commit`` callbacks inside sync workers and OAuth call
 
 import logging
 
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -45,6 +46,18 @@ def after_connection_saved(sender, instance: Connection, created: bool, update_f
     """Connecting, reconnecting and disconnecting save the whole row."""
     if update_fields is not None and not (set(update_fields) & _RELEVANT_FIELDS):
         return
-    from django.db import transaction
+    transaction.on_commit(lambda: _evaluate_with_siblings(instance))
 
-    transaction.on_commit(lambda: _evaluate(instance))
+
+def _evaluate_with_siblings(connection: Connection) -> None:
+    """The connection, and the others signed in as the same Salesforce user: one more (or one
+    fewer) connection of that user moves all of them nearer to (or away from) the approval
+    limit."""
+    _evaluate(connection)
+    if not connection.sf_username:
+        return
+    siblings = Connection.objects.filter(sf_username__iexact=connection.sf_username).exclude(
+        pk=connection.pk
+    )
+    for sibling in siblings:
+        _evaluate(sibling)

@@ -144,6 +144,16 @@ def test_the_approval_limit_alerts_when_a_user_holds_four_connections(
     assert "shared@acme.example holds 4 connections" in alerts.first().message
 
 
+def test_the_fourth_connection_of_a_user_alerts_the_earlier_three_too(
+    connection_factory, workspace, commit
+):
+    for n in range(3):
+        commit(lambda n=n: connection_factory(workspace, sf_username="shared@acme.example"))
+    assert not Alert.objects.exists()
+    commit(lambda: connection_factory(workspace, sf_username="shared@acme.example"))
+    assert Alert.objects.filter(kind="approval_limit", resolved_at=None).count() == 4
+
+
 def test_disconnecting_closes_open_alerts_without_an_email(connection, commit):
     commit(lambda: _revoke(connection))
 
