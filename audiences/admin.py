@@ -17,6 +17,19 @@ from audiences.models import (
 from primer_sf.errors import ApplicationError
 
 
+def as_percent(rate: float | None) -> str:
+    """A match rate (0-1) as the customer pages show it: "80%"."""
+    return "-" if rate is None else f"{rate * 100:.0f}%"
+
+
+class MatchRatePercent:
+    """The match rate column as a percentage, like every customer page."""
+
+    @admin.display(description="Match rate", ordering="match_rate")
+    def match_rate_percent(self, obj) -> str:
+        return as_percent(obj.match_rate)
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -34,18 +47,21 @@ class AudienceListInline(admin.TabularInline):
     raw_id_fields = ["csv_list"]
 
 
-class AudienceEvaluationInline(ReadOnlyInline):
+class AudienceEvaluationInline(MatchRatePercent, ReadOnlyInline):
     model = AudienceEvaluation
-    fields = ["evaluated_at", "trigger", "size", "previous_size", "added", "removed", "match_rate"]
+    fields = [
+        "evaluated_at", "trigger", "size", "previous_size", "added", "removed",
+        "match_rate_percent",
+    ]  # fmt: skip
     readonly_fields = fields
     ordering = ["-evaluated_at"]
     max_num = 0
 
 
 @admin.register(Audience)
-class AudienceAdmin(admin.ModelAdmin):
+class AudienceAdmin(MatchRatePercent, admin.ModelAdmin):
     list_display = [
-        "name", "workspace", "connection", "holds", "status", "size", "match_rate",
+        "name", "workspace", "connection", "holds", "status", "size", "match_rate_percent",
         "last_evaluated_at",
     ]  # fmt: skip
     list_filter = ["status", "holds"]
@@ -53,7 +69,7 @@ class AudienceAdmin(admin.ModelAdmin):
     search_fields = ["name", "workspace__name", "connection__label"]
     raw_id_fields = ["workspace", "connection", "created_by"]
     readonly_fields = [
-        "status", "progress", "status_message", "size", "match_rate", "summary",
+        "status", "progress", "status_message", "size", "match_rate_percent", "summary",
         "last_evaluated_at", "created_at", "updated_at",
     ]  # fmt: skip
     inlines = [AudienceListInline, AudienceEvaluationInline]
@@ -102,6 +118,9 @@ class CsvRowAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # rows of an imported file: delete the list instead
+
 
 @admin.register(AudienceEvaluation)
 class AudienceEvaluationAdmin(admin.ModelAdmin):
@@ -124,3 +143,6 @@ class AudienceEvaluationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the audience's history

@@ -18,6 +18,7 @@ or campaign membership on which *all* its conditions hold, so "stage is Closed W
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from ingestion.selectors import FieldInfo
@@ -209,7 +210,7 @@ class _Parser:
 
     def _typed(self, sobject: str, info: FieldInfo, operator, value, path: str):
         kind = field_kind(info)
-        label = f"{sobject}.{info.name}"
+        label = f"{OBJECT_WORDS.get(sobject, sobject)} “{info.label or info.name}”"
         if kind is None:
             self.errors.append(f"{path}: {label} ({info.type}) cannot be filtered.")
             return None
@@ -236,8 +237,25 @@ def criteria_parse(raw: object, *, fields: dict[str, dict[str, FieldInfo]], hold
     if parser.count > MAX_CONDITIONS:
         parser.errors.append(f"Criteria: at most {MAX_CONDITIONS} conditions.")
     if parser.errors:
-        raise CriteriaError(parser.errors)
+        raise CriteriaError([in_words(message) for message in parser.errors])
     return tree
+
+
+# How a customer names the objects in messages (API names are for developers).
+OBJECT_WORDS = {"CampaignMember": "Campaign member", "OpportunityContactRole": "Contact role"}
+_PATH = re.compile(r"^Criteria((?:\.\d+)*): ")
+
+
+def in_words(message: str) -> str:
+    """ "Criteria.5.1: …" as "Rule 5, condition 1: …": where in the builder, not a path."""
+    match = _PATH.match(message)
+    if not match:
+        return message
+    steps = [int(n) for n in match.group(1).split(".")[1:]]
+    where = f"Rule {steps[0]}" if steps else ""
+    where += "".join(f", condition {n}" for n in steps[1:])
+    rest = message[match.end() :]
+    return f"{where}: {rest}" if where else rest[:1].upper() + rest[1:]
 
 
 def criteria_has_conditions(raw: object) -> bool:

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from connections.models import ApiUsage, Connection, Membership, Workspace
 from connections.services import (
@@ -14,6 +14,7 @@ from connections.services import (
     connection_resume,
     connection_run_preflight,
 )
+from connections.services.visibility import visibility_fix
 from ingestion.models import SyncRun
 from ingestion.services.cursors import connection_sync_now
 from primer_sf.errors import ApplicationError
@@ -69,7 +70,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     actions = ["run_preflight", "sync_now", "full_resync", "pause", "resume"]
     search_fields = ["label", "org_id", "sf_username", "workspace__name"]
     raw_id_fields = ["workspace"]
-    exclude = ["access_token", "refresh_token", "preflight"]
+    exclude = ["access_token", "refresh_token", "preflight", "field_visibility"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = [
         "instance_url",
@@ -86,6 +87,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         "initial_sync_completed_at",
         "checklist",
         "preflight_checked_at",
+        "hidden_fields",
         "api_calls_24h",
         "org_api_used",
         "org_api_max",
@@ -111,6 +113,20 @@ class ConnectionAdmin(admin.ModelAdmin):
     def checklist(self, obj: Connection) -> str:
         items = (obj.preflight or {}).get("items", [])
         return render_to_string("connections/_checklist.html", {"checklist": items})
+
+    @admin.display(description="Fields hidden by field-level security")
+    def hidden_fields(self, obj: Connection) -> str:
+        report = obj.field_visibility or {}
+        if not report.get("checked_at"):
+            return "Not checked yet."
+        objects = report.get("objects", {})
+        if not objects:
+            return f"None: every field is visible to {obj.sf_username or 'the connected user'}."
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong>: {}</p>",
+            ((name, _field_names(fields)) for name, fields in objects.items()),
+        ) + format_html("<p>{}</p>", visibility_fix(obj.sf_username))
 
     @admin.action(description="Run the permission checks (preflight)")
     def run_preflight(self, request, queryset) -> None:
@@ -160,7 +176,7 @@ class ConnectionAdmin(admin.ModelAdmin):
 
 @admin.register(ApiUsage)
 class ApiUsageAdmin(admin.ModelAdmin):
-    list_display = ["connection", "hour", "calls"]
+    list_display = ["connection", "hour", "call_count"]
     list_select_related = ["connection"]
     list_filter = ["hour"]
     date_hierarchy = "hour"
@@ -171,3 +187,14 @@ class ApiUsageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the budget is computed from these rows
+
+    @admin.display(description="Calls", ordering="calls")
+    def call_count(self, obj: ApiUsage) -> str:
+        return f"{obj.calls:,}"
+
+
+def _field_names(fields: list[dict]) -> str:
+    return ", ".join(f"{f['label']} ({f['name']})" for f in fields)

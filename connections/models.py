@@ -109,6 +109,9 @@ class Connection(models.Model):
 
     preflight = models.JSONField(default=dict, blank=True)
     preflight_checked_at = models.DateTimeField(null=True, blank=True)
+    # Fields that exist in the org but field-level security hides from the connected user:
+    # {"checked_at": ISO, "objects": {"Contact": [{"name": "Birthdate", "label": "Birthdate"}]}}
+    field_visibility = models.JSONField(default=dict, blank=True)
     org_api_used = models.PositiveIntegerField(null=True, blank=True)
     org_api_max = models.PositiveIntegerField(null=True, blank=True)
     org_api_checked_at = models.DateTimeField(null=True, blank=True)
@@ -164,3 +167,36 @@ class ApiUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection} {self.hour:%Y-%m-%d %H}:00 {self.calls} calls"
+
+
+class ReconnectCandidate(models.Model):
+    """A new authorization of an org that is already connected, held until the customer
+    confirms it may replace the stored one: it signs in as a different Salesforce user, or its
+    permission checks fail. Until then the working connection is left exactly as it was.
+    Its tokens are encrypted like the connection's, and it is discarded after a while."""
+
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="reconnect_candidates"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    access_token = EncryptedTextField()
+    refresh_token = EncryptedTextField(blank=True)
+    instance_url = models.URLField(max_length=255)
+    identity_url = models.URLField(max_length=255, blank=True)
+    scopes = models.CharField(max_length=500, blank=True)
+    issued_at_ms = models.BigIntegerField(null=True, blank=True)
+    environment = models.CharField(max_length=16, choices=Connection.Environment.choices)
+    login_host = models.URLField(max_length=255)
+    label = models.CharField(max_length=200, blank=True)
+    sf_user_id = models.CharField("Salesforce user id", max_length=18, blank=True)
+    sf_username = models.CharField("Salesforce username", max_length=255, blank=True)
+    checklist = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.sf_username or 'new authorization'} for {self.connection}"

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 from connections.salesforce.exceptions import (
     SalesforceAuthError,
+    SalesforceBudgetExceeded,
     SalesforceError,
     SalesforceInstanceNotAllowed,
     SalesforcePermissionError,
+    SalesforceRateLimited,
 )
 
 NEEDS_REAUTH = "needs_reauth"
@@ -140,6 +142,25 @@ PROBLEMS: dict[str, tuple[str, str, str]] = {
         "there.",
         "Contact support: the allowed Salesforce hosts may need updating.",
     ),
+    "api_budget": (
+        ERROR,
+        "This connection has used the share of the org's daily API calls you allowed it, so "
+        "primer makes no more calls for now.",
+        "Nothing to do: syncing resumes by itself as the last 24 hours' calls age out. To "
+        "resume sooner, raise the API budget in Settings.",
+    ),
+    "org_usage_ceiling": (
+        ERROR,
+        "Your Salesforce org as a whole has used most of its daily API calls, past the ceiling "
+        "you set for primer, so primer makes no more calls for now.",
+        "Nothing to do: syncing resumes by itself when the org's usage drops. If your other "
+        "tools can spare calls, raise the ceiling in Settings.",
+    ),
+    "daily_limit": (
+        ERROR,
+        "Salesforce refuses further API calls today: the org's daily allocation is spent.",
+        "Nothing to do: syncing resumes by itself when Salesforce allows calls again.",
+    ),
     "unexpected": (
         ERROR,
         "Salesforce answered with an error we did not expect.",
@@ -168,4 +189,10 @@ def problem_for(error: SalesforceError, *, user: str = "") -> Problem:
         return problem_for_reason(error.reason, user=user, detail=detail)
     if isinstance(error, SalesforceInstanceNotAllowed):
         return problem_for_reason("instance_not_allowed")
-    return problem_for_reason("unexpected", detail=str(error))
+    if isinstance(error, SalesforceBudgetExceeded):
+        reason = "org_usage_ceiling" if error.error_code == "ORG_USAGE_CEILING" else "api_budget"
+        status, cause, fix = PROBLEMS[reason]
+        return Problem(status, reason, f"{cause} {error.message}", fix)
+    if isinstance(error, SalesforceRateLimited):
+        return problem_for_reason("daily_limit")
+    return problem_for_reason("unexpected", detail=error.message)

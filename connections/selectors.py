@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from connections.models import ApiUsage, Connection, Workspace
@@ -80,3 +81,18 @@ def connection_api_usage(*, connection: Connection) -> ApiUsageSummary:
         ceiling_percent=connection.org_usage_ceiling_percent,
         org_checked_at=connection.org_api_checked_at,
     )
+
+
+def connection_daily_api_calls(*, connection: Connection, days: int = 30) -> dict:
+    """API calls per day (UTC) over the last ``days`` days, oldest first, zero-filled."""
+    today = timezone.now().date()
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        ApiUsage.objects.filter(connection=connection, hour__gte=since)
+        .annotate(day=TruncDate("hour"))
+        .values("day")
+        .annotate(n=Sum("calls"))
+    )
+    found = {row["day"]: row["n"] or 0 for row in rows}
+    dates = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    return {day: found.get(day, 0) for day in dates}

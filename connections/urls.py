@@ -16,5 +16,10 @@ urlpatterns = [
     path("<int:pk>/sync/", views.connection_sync, name="sync"),
     path("<int:pk>/preflight/", views.connection_preflight, name="preflight"),
     path("<int:pk>/reconnect/", views.reconnect, name="reconnect"),
+    path(
+        "<int:pk>/reconnect/review/<int:candidate>/",
+        views.reconnect_review,
+        name="reconnect_review",
+    ),
     path("<int:pk>/disconnect/", views.connection_disconnect_view, name="disconnect"),
 ]

@@ -20,12 +20,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from connections.charts import bar_chart
 from connections.forms import ConnectForm, ConnectionSettingsForm, DisconnectForm
-from connections.models import Connection, Workspace
+from connections.models import Connection, ReconnectCandidate, Workspace
 from connections.problems import problem_for
 from connections.salesforce.exceptions import SalesforceError
 from connections.selectors import (
     connection_api_usage,
+    connection_daily_api_calls,
     connections_for_user,
     connections_sharing_username,
     workspaces_for_user,
@@ -34,12 +36,23 @@ from connections.services import (
     connection_authorize_complete,
     connection_authorize_start,
     connection_disconnect,
+    connection_reconnect_confirm,
+    connection_reconnect_discard,
     connection_run_preflight,
     connection_update_settings,
 )
+from connections.services.reconnect import candidate_expired, reconnect_review_reasons
+from connections.services.visibility import hidden_count, visibility_fix
+from ingestion.history import connection_daily_records, connection_run_history
 from ingestion.models import SyncRun
-from ingestion.selectors import connection_progress
+from ingestion.selectors import (
+    connection_current_run,
+    connection_last_finished_run,
+    connection_progress,
+    run_progress,
+)
 from ingestion.services.cursors import connection_sync_now
+from ingestion.wording import run_words
 from primer_sf.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -99,7 +112,8 @@ def _recall(request: HttpRequest, state: str) -> dict | None:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """The connections of every workspace the user belongs to."""
-    workspaces = workspaces_for_user(user=request.user).prefetch_related("connections")
+    workspaces = list(workspaces_for_user(user=request.user).prefetch_related("connections"))
+    _label_statuses([c for w in workspaces for c in w.connections.all()])
     return render(request, "connections/index.html", {"workspaces": workspaces})
 
 
@@ -112,7 +126,7 @@ def workspace_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def _render_workspace(request, workspace: Workspace, form: ConnectForm, status=200):
     context = {
         "workspace": workspace,
-        "connections": workspace.connections.order_by("label"),
+        "connections": _label_statuses(list(workspace.connections.order_by("label"))),
         "form": form,
     }
     return render(request, "connections/workspace.html", context, status=status)
@@ -126,18 +140,73 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_connection(request, connection: Connection, form, status=200) -> HttpResponse:
+    current = connection_current_run(connection=connection)
+    last = connection_last_finished_run(connection=connection)
     context = {
         "connection": connection,
         "workspace": connection.workspace,
         "form": form,
         "usage": connection_api_usage(connection=connection),
         "progress": connection_progress(connection=connection),
+        "current": current,
+        "current_progress": run_progress(run=current) if current else None,
+        "current_words": run_words(current) if current else None,
+        "run_active": bool(current and current.status in SyncRun.ACTIVE_STATUSES),
+        "last_run": last,
+        "last_words": run_words(last) if last else None,
+        "history": connection_run_history(connection=connection),
+        "display_status": _display_status(connection, current),
+        "hidden_fields": (connection.field_visibility or {}).get("objects", {}),
+        "hidden_count": hidden_count(connection.field_visibility),
+        "visibility_fix": visibility_fix(connection.sf_username),
+        "refresh_seconds": settings.CONNECTION_PAGE_REFRESH_SECONDS,
+        **_charts(connection),
         "checklist": (connection.preflight or {}).get("items", []),
         "shared_user_connections": connections_sharing_username(
             username=connection.sf_username, exclude_pk=connection.pk
         ),
     }
     return render(request, "connections/connection.html", context, status=status)
+
+
+def _display_status(connection: Connection, current: SyncRun | None) -> tuple[str, str]:
+    """The header badge (label, class): what is happening, not only the stored status, so a
+    run paused on the API budget never sits under a green "Active"."""
+    if connection.status != Connection.Status.ACTIVE or current is None:
+        return connection.get_status_display(), connection.status
+    if current.status == SyncRun.Status.PAUSED:
+        return "Paused", "paused"
+    if current.status == SyncRun.Status.RUNNING:
+        return "Syncing", "syncing"
+    return "Sync queued", "queued"
+
+
+def _label_statuses(connections: list[Connection]) -> list[Connection]:
+    """Give each connection its ``display_status`` (see ``_display_status``), in one query."""
+    current = {}
+    for run in SyncRun.objects.filter(
+        connection__in=connections,
+        status__in=[*SyncRun.ACTIVE_STATUSES, SyncRun.Status.PAUSED],
+    ).order_by("created_at"):
+        current[run.connection_id] = run
+    for connection in connections:
+        connection.display_status = _display_status(connection, current.get(connection.pk))
+    return connections
+
+
+def _charts(connection: Connection) -> dict:
+    """Records ingested and API calls per day over 30 days; calls against the daily budget."""
+    budget = (
+        connection.api_budget_percent * connection.org_api_max // 100
+        if connection.org_api_max
+        else None
+    )
+    calls = connection_daily_api_calls(connection=connection, days=30)
+    return {
+        "records_chart": bar_chart(connection_daily_records(connection=connection, days=30)),
+        "calls_chart": bar_chart(calls, limit=budget),
+        "daily_budget": budget,
+    }
 
 
 # --- the OAuth flow -----------------------------------------------------------------------------
@@ -197,7 +266,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         return render(request, "connections/oauth_error.html", status=400)
     try:
         outcome = connection_authorize_complete(
-            pending=pending, code=code, redirect_uri=_redirect_uri(request)
+            pending=pending, code=code, redirect_uri=_redirect_uri(request), user=request.user
         )
     except ApplicationError as refused:
         messages.error(request, refused.message)
@@ -206,8 +275,48 @@ def callback(request: HttpRequest) -> HttpResponse:
         problem = problem_for(failure)
         messages.error(request, f"Connecting failed. {problem.cause} {problem.fix}")
         return redirect(back)
+    if outcome.candidate is not None:
+        return redirect(
+            "connections:reconnect_review", pk=outcome.connection.pk, candidate=outcome.candidate.pk
+        )
     _report_connected(request, outcome)
     return redirect("connections:detail", pk=outcome.connection.pk)
+
+
+@login_required
+def reconnect_review(request: HttpRequest, pk: int, candidate: int) -> HttpResponse:
+    """The stored and the new authorization side by side; the customer keeps one (POST)."""
+    connection = _connection(request, pk)
+    held = get_object_or_404(ReconnectCandidate, pk=candidate, connection=connection)
+    if candidate_expired(held):
+        connection_reconnect_discard(candidate=held)
+        messages.warning(request, "That sign-in is too old to use: reconnect again.")
+        return redirect("connections:detail", pk=pk)
+    if request.method == "POST":
+        return _reconnect_decide(request, connection, held)
+    who = {"user_id": held.sf_user_id, "username": held.sf_username}
+    context = {
+        "connection": connection,
+        "workspace": connection.workspace,
+        "candidate": held,
+        "reasons": reconnect_review_reasons(
+            connection=connection, who=who, checklist=held.checklist
+        ),
+        "current_checklist": (connection.preflight or {}).get("items", []),
+        "new_checklist": held.checklist.get("items", []),
+    }
+    return render(request, "connections/reconnect_review.html", context)
+
+
+def _reconnect_decide(request: HttpRequest, connection: Connection, held) -> HttpResponse:
+    if request.POST.get("choice") == "new":
+        outcome = connection_reconnect_confirm(candidate=held)
+        _report_connected(request, outcome)
+    else:
+        connection_reconnect_discard(candidate=held)
+        who = connection.sf_username or "the connected user"
+        messages.info(request, f"Nothing changed: {connection.label} still signs in as {who}.")
+    return redirect("connections:detail", pk=connection.pk)
 
 
 def _workspace_by_id(request: HttpRequest, workspace_id: int) -> Workspace:

@@ -23,6 +23,7 @@ from connections.services import (
     connection_authorize_complete,
     connection_authorize_start,
     connection_disconnect,
+    connection_reconnect_confirm,
     workspace_add_member,
     workspace_create,
 )
@@ -173,6 +174,10 @@ def connect(
         )
     except ApplicationError as error:
         raise DemoError(error.message) from error
+    if outcome.candidate is not None:
+        # Held for review (another user id, e.g. a fresh emulator): the operator running the
+        # demo asked for exactly this reconnect, so it is confirmed here.
+        outcome = connection_reconnect_confirm(candidate=outcome.candidate)
     if outcome.connection.status != Connection.Status.ACTIVE:
         connection = outcome.connection
         raise DemoError(

@@ -9,6 +9,7 @@ import threading
 from array import array
 from dataclasses import dataclass
 
+from emulator.field_definitions import field_definitions, is_field_definition_query
 from emulator.soql.errors import SoqlError
 from emulator.soql.plan import Plan
 
@@ -108,6 +109,8 @@ def run(
     org, username: str, soql: str, *, include_deleted: bool, options: str | None, version: str
 ) -> dict:
     """Execute a SOQL query for username: the first page of the REST query response."""
+    if is_field_definition_query(soql):
+        return field_definitions(org, username, soql, version)
     plan = org.compile(soql, username)
     if plan.sobject.name == "UserPermissionAccess":
         return _user_permission_access(org, username, plan, version)

@@ -1,8 +1,14 @@
 """Ops UI for sync runs, cursors and ingested records (Salesforce's data: read-only)."""
 
+import json
+import re
+
 from django.contrib import admin, messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.db import connection as db_connection
+from django.db.models import TextField
+from django.db.models.expressions import RawSQL
 from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -24,6 +30,14 @@ class ReadOnlyAdminMixin:
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def number(value) -> str:
+    """12345 as "12,345" (admin columns of counts)."""
+    return "-" if value is None else intcomma(value)
+
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -35,9 +49,9 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "status",
         "started_at",
         "duration",
-        "records_written",
+        "records",
         "records_per_second",
-        "api_calls",
+        "calls",
         "bulk_jobs",
     ]
     list_filter = ["status", "kind", "trigger"]
@@ -81,6 +95,14 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ("Per object", {"fields": ["per_object"]}),
         ("Outcome", {"fields": ["error_code", "error_message", "task_id"]}),
     ]
+
+    @admin.display(description="Records written", ordering="records_written")
+    def records(self, obj: SyncRun) -> str:
+        return number(obj.records_written)
+
+    @admin.display(description="API calls", ordering="api_calls")
+    def calls(self, obj: SyncRun) -> str:
+        return number(obj.api_calls)
 
     @admin.display(description="API calls by kind")
     def calls_by_kind(self, obj: SyncRun) -> str:
@@ -138,8 +160,8 @@ class ObjectCursorAdmin(admin.ModelAdmin):
         "watermark",
         "initial_load_complete",
         "read_mode",
-        "records_ingested",
-        "estimated_total",
+        "ingested",
+        "estimate",
         "job_id",
         "updated_at",
     ]
@@ -152,6 +174,14 @@ class ObjectCursorAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description="Records ingested", ordering="records_ingested")
+    def ingested(self, obj: ObjectCursor) -> str:
+        return number(obj.records_ingested)
+
+    @admin.display(description="Estimated total", ordering="estimated_total")
+    def estimate(self, obj: ObjectCursor) -> str:
+        return number(obj.estimated_total)
 
     @admin.action(description="Reset cursors (reload these objects on the next run)")
     def reset_cursors(self, request, queryset):
@@ -182,27 +212,42 @@ class ObjectCursorAdmin(admin.ModelAdmin):
 
 
 class CappedCountPaginator(Paginator):
-    """Counts at most ``CAP`` rows, or reads PostgreSQL's estimate for the whole table.
+    """Counts exactly up to ``CAP`` rows; past that, says "about N" from PostgreSQL's planner.
 
     The record table holds millions of rows; an exact COUNT(*) on every changelist view would
-    be the slowest query of the admin.
+    be the slowest query of the admin. ``estimated`` tells the template the count is not exact
+    (on SQLite, which has no estimate, the count is then a lower bound).
     """
 
     CAP = 10_000
+    estimated = False
+    lower_bound = False  # the estimate is only "more than CAP" (no planner to ask)
 
     @cached_property
     def count(self) -> int:
-        queryset = self.object_list
-        if not queryset.query.where and db_connection.vendor == "postgresql":
-            with db_connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE relname = %s",
-                    [queryset.model._meta.db_table],
-                )
-                row = cursor.fetchone()
-            if row and row[0] > self.CAP:
-                return row[0]
-        return queryset.order_by()[: self.CAP].count()
+        queryset = self.object_list.order_by()
+        exact = queryset[: self.CAP + 1].count()
+        if exact <= self.CAP:
+            return exact
+        self.estimated = True
+        if db_connection.vendor == "postgresql":
+            return max(planner_estimate(queryset), self.CAP + 1)
+        self.lower_bound = True
+        return self.CAP
+
+
+def planner_estimate(queryset) -> int:
+    """PostgreSQL's estimate of the rows ``queryset`` returns (EXPLAIN, nothing is read).
+
+    Reference: https://www.postgresql.org/docs/current/using-explain.html
+    """
+    sql, params = queryset.query.sql_with_params()
+    with db_connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 class SObjectFilter(admin.SimpleListFilter):
@@ -223,6 +268,34 @@ class SObjectFilter(admin.SimpleListFilter):
         return queryset
 
 
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+DOMAIN = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}")
+_EMAIL_SQL = "lower(ingestion_ingestedrecord.data ->> 'Email')"
+# PostgreSQL: one index on the reversed email (migration 0007) serves both searches: an exact
+# email is an equality, a domain a prefix ("elpmaxe.emca@…"), so a single index costs the
+# writes of one.
+_REVERSED_SQL = f"reverse({_EMAIL_SQL})"
+
+
+def _email_key(queryset, reversed_: bool):
+    sql = _REVERSED_SQL if reversed_ else _EMAIL_SQL
+    return queryset.alias(email_key=RawSQL(sql, (), output_field=TextField()))
+
+
+def records_with_email(queryset, email: str):
+    """Records whose Email is ``email`` (lower case), through the index on PostgreSQL."""
+    if db_connection.vendor == "postgresql":
+        return _email_key(queryset, True).filter(email_key=email[::-1])
+    return _email_key(queryset, False).filter(email_key=email)
+
+
+def records_at_domain(queryset, domain: str):
+    """Records whose Email is at ``domain`` (lower case), through the same index."""
+    if db_connection.vendor == "postgresql":
+        return _email_key(queryset, True).filter(email_key__startswith=f"@{domain}"[::-1])
+    return _email_key(queryset, False).filter(email_key__endswith=f"@{domain}")
+
+
 @admin.register(IngestedRecord)
 class IngestedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -236,10 +309,23 @@ class IngestedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = [SObjectFilter, "is_deleted"]
     list_select_related = ["connection"]
-    search_fields = ["=sf_id", "data__Email__iexact", "data__Name__icontains"]
+    search_fields = ["=sf_id", "data__Name__icontains"]
+    search_help_text = (
+        "An exact email (ada@acme.example), an email domain (acme.example), a Salesforce Id, "
+        "or part of a name."
+    )
     show_full_result_count = False
     paginator = CappedCountPaginator
     raw_id_fields = ["connection"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Emails and domains through their indexes (migration 0007); the rest as usual."""
+        term = search_term.strip().lower()
+        if EMAIL.fullmatch(term):
+            return records_with_email(queryset, term), False
+        if DOMAIN.fullmatch(term.removeprefix("@")):
+            return records_at_domain(queryset, term.removeprefix("@")), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="Name")
     def display_name(self, obj: IngestedRecord) -> str:

@@ -69,6 +69,13 @@ class ConnectionProgress:
 
 
 def _rate(connection: Connection, ingested: int) -> float | None:
+    # A load running now is the best measure: the connection's first start may be days old
+    # (a full resync, a load resumed after a pause).
+    running = connection.sync_runs.filter(
+        status=SyncRun.Status.RUNNING, kind__in=LOAD_KINDS
+    ).first()
+    if running is not None:
+        return _run_rate(running)
     started = connection.initial_sync_started_at
     if not started or not ingested:
         return None
@@ -162,3 +169,171 @@ def connection_api_calls_today(*, connection: Connection) -> int:
     since = timezone.now() - timedelta(hours=24)
     total = connection.api_usage.filter(hour__gte=since).aggregate(total=Sum("calls"))["total"]
     return total or 0
+
+
+# --- the progress of one run, whatever its kind ------------------------------------------------
+
+WAITING, COUNTING, READING, DONE, FAILED = "waiting", "counting", "reading", "done", "failed"
+LOAD_KINDS = (SyncRun.Kind.INITIAL, SyncRun.Kind.FULL_RESYNC, SyncRun.Kind.OBJECT_RESYNC)
+# What "total" means for each kind of run: the thing progress is counted in.
+TOTAL_MEANING = {
+    SyncRun.Kind.INITIAL: "records to load",
+    SyncRun.Kind.FULL_RESYNC: "records to reload",
+    SyncRun.Kind.OBJECT_RESYNC: "records to reload",
+    SyncRun.Kind.INCREMENTAL: "changed records to read",
+    SyncRun.Kind.RECONCILE: "record ids to check",
+}
+
+
+@dataclass(frozen=True)
+class ObjectRunProgress:
+    """One object in one run: its state and how far it got, in the run kind's own unit."""
+
+    sobject: str
+    state: str
+    done: int
+    total: int | None
+    error: str = ""
+
+    @property
+    def percent(self) -> float | None:
+        """Never 100 before the object is done."""
+        if self.state == DONE:
+            return 100.0
+        if not self.total:
+            return None
+        return min(self.done / self.total * 100, 99.0)
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """How far a run is: per object and overall, with an ETA from this run's observed rate."""
+
+    run: SyncRun
+    unit: str
+    objects: list[ObjectRunProgress]
+    done: int
+    total: int | None
+    percent: float | None
+    rate: float | None
+    eta_seconds: float | None
+
+    @property
+    def active(self) -> bool:
+        return self.run.status in SyncRun.ACTIVE_STATUSES
+
+    @property
+    def objects_done(self) -> int:
+        return sum(1 for o in self.objects if o.state == DONE)
+
+
+def _object_state(stats: dict, done: int, total: int | None) -> str:
+    status = stats.get("status", "pending")
+    if status == "done":
+        return DONE
+    if status in ("failed", "unreadable"):
+        return FAILED
+    if status == "pending" and not done:
+        return WAITING
+    return READING if total is not None else COUNTING
+
+
+def _object_figures(run: SyncRun, sobject: str, cursor, stats: dict, stored: dict[str, int]):
+    """(done, total) in the run kind's unit."""
+    read = stats.get("records_read", 0)
+    if run.kind in LOAD_KINDS and cursor is not None and cursor.estimated_total is not None:
+        return cursor.records_ingested, cursor.estimated_total
+    if run.kind == SyncRun.Kind.RECONCILE:
+        return read, stored.get(sobject, 0)
+    return read, stats.get("expected")
+
+
+def _stored_counts(run: SyncRun, objects: list[str]) -> dict[str, int]:
+    """Live records per object: what a reconciliation checks against Salesforce."""
+    if run.kind != SyncRun.Kind.RECONCILE:
+        return {}
+    rows = (
+        IngestedRecord.objects.filter(
+            connection_id=run.connection_id, sobject__in=objects, is_deleted=False
+        )
+        .values("sobject")
+        .annotate(n=Count("id"))
+    )
+    return {row["sobject"]: row["n"] for row in rows}
+
+
+def run_progress(*, run: SyncRun) -> RunProgress:
+    """Progress of ``run`` in its own terms (see ``TOTAL_MEANING``). Percentages stay below 100
+    until the run has finished, and the ETA comes from what this run has done so far."""
+    enabled = list(run.connection.enabled_objects)
+    objects = [n for n in enabled if n in run.sobjects] if run.sobjects else enabled
+    cursors = {
+        c.sobject: c
+        for c in ObjectCursor.objects.filter(connection_id=run.connection_id, sobject__in=objects)
+    }
+    stored = _stored_counts(run, objects)
+    rows = []
+    for name in objects:
+        stats = run.object_stats.get(name, {})
+        done, total = _object_figures(run, name, cursors.get(name), stats, stored)
+        state = _object_state(stats, done, total)
+        if state == DONE:
+            total = done  # what it took: counts are estimates (rows change while reading)
+        rows.append(ObjectRunProgress(name, state, done, total, stats.get("error", "")))
+    return _overall(run, rows)
+
+
+def _overall(run: SyncRun, rows: list[ObjectRunProgress]) -> RunProgress:
+    counted = [r for r in rows if r.state != FAILED]
+    done = sum(min(r.done, r.total) if r.total is not None else r.done for r in counted)
+    known = all(r.total is not None for r in counted)
+    total = sum(r.total or 0 for r in counted) if known else None
+    finished = run.status == SyncRun.Status.SUCCEEDED
+    if finished:
+        percent = 100.0
+    elif total:
+        percent = min(done / total * 100, 99.0)
+    else:
+        percent = 0.0 if total == 0 and not finished else None
+    rate = _run_rate(run)
+    eta = None
+    if run.status in SyncRun.ACTIVE_STATUSES and total is not None and rate:
+        eta = max(total - done, 0) / rate
+    return RunProgress(
+        run=run,
+        unit=TOTAL_MEANING.get(run.kind, "records"),
+        objects=rows,
+        done=done,
+        total=total,
+        percent=percent,
+        rate=rate,
+        eta_seconds=eta,
+    )
+
+
+def _run_rate(run: SyncRun) -> float | None:
+    """Records per second this run has managed while it ran (what it wrote or read)."""
+    if not run.started_at:
+        return None
+    end = run.finished_at or timezone.now()
+    elapsed = (end - run.started_at).total_seconds()
+    amount = max(run.records_written, run.records_read)
+    return amount / elapsed if elapsed > 0 and amount else None
+
+
+def connection_current_run(*, connection: Connection) -> SyncRun | None:
+    """The run queued, running or paused now, if any (at most one is queued or running)."""
+    return (
+        connection.sync_runs.filter(status__in=[*SyncRun.ACTIVE_STATUSES, SyncRun.Status.PAUSED])
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def connection_last_finished_run(*, connection: Connection) -> SyncRun | None:
+    """The most recent run that reached a final status."""
+    return (
+        connection.sync_runs.filter(status__in=SyncRun.FINISHED_STATUSES)
+        .order_by("-finished_at", "-created_at")
+        .first()
+    )

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "connections",
     "ingestion",
     "audiences",
+    "alerts",
     # ``manage.py demo``: outside the apps above; its command needs requirements-emulator.txt.
     "demo",
 ]
@@ -62,6 +63,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "alerts.context_processors.open_alerts",
             ],
         },
     },
@@ -103,6 +105,10 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "connections:index"
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "primer_sf <noreply@localhost>")
+# The site's public address, for links in alert emails (no request to build them from).
+SITE_URL = env("SITE_URL", "http://localhost:8000").rstrip("/")
+# How often a connection page refreshes its live parts while a sync is queued or running.
+CONNECTION_PAGE_REFRESH_SECONDS = envint("CONNECTION_PAGE_REFRESH_SECONDS", 5)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -52,6 +52,8 @@ _ALLOWED_WRITES = {
 USER_PERMISSIONS_SOQL = (
     "SELECT PermissionsApiEnabled, PermissionsViewSetup FROM UserPermissionAccess"
 )
+# An sObject API name (Account, Lead_Score__c, ns__Thing__c): safe to put in a SOQL literal.
+_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 def parse_limit_info(header: str | None) -> ApiUsage | None:
@@ -216,6 +218,23 @@ class SalesforceClient(BulkQueryMixin):
             "PermissionsApiEnabled": bool(first.get("PermissionsApiEnabled")),
             "PermissionsViewSetup": bool(first.get("PermissionsViewSetup")),
         }
+
+    def field_definitions(self, sobject: str) -> list[dict]:
+        """Every field of ``sobject`` in the org as {name, label}, whatever the connected user's
+        field-level security (needs "View Setup and Configuration").
+
+        Reference: https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_fielddefinition.htm
+        """
+        if not _API_NAME.fullmatch(sobject):
+            raise ValueError(f"not an object API name: {sobject!r}")
+        soql = (
+            "SELECT QualifiedApiName, Label FROM FieldDefinition "
+            f"WHERE EntityDefinition.QualifiedApiName = '{sobject}'"
+        )
+        return [
+            {"name": row["QualifiedApiName"], "label": row.get("Label") or row["QualifiedApiName"]}
+            for row in self.query(soql)
+        ]
 
     def get_blob(self, path: str) -> bytes:
         """The bytes of a base64 field, from the relative URL a REST query returns for it.

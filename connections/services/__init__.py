@@ -9,6 +9,8 @@ from connections.services.authorization import (
     connection_authorize_start,
     connection_disconnect,
     connection_login_url,
+    connection_reconnect_confirm,
+    connection_reconnect_discard,
 )
 from connections.services.clients import (
     connection_refresh_tokens,
@@ -42,6 +44,8 @@ __all__ = [
     "connection_mark_auth_failure",
     "connection_mark_problem",
     "connection_pause",
+    "connection_reconnect_confirm",
+    "connection_reconnect_discard",
     "connection_refresh_tokens",
     "connection_resume",
     "connection_run_preflight",

@@ -17,10 +17,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from connections.models import Connection, Workspace
+from connections.models import Connection, ReconnectCandidate, Workspace
 from connections.salesforce import oauth
 from connections.salesforce.client import SalesforceClient
-from connections.salesforce.exceptions import SalesforceAuthError, SalesforceError
+from connections.salesforce.exceptions import SalesforceError
 from connections.salesforce.types import TokenSet
 from connections.selectors import connections_sharing_username
 from connections.services.clients import (
@@ -28,8 +28,14 @@ from connections.services.clients import (
     connection_store_tokens,
     trusted_login_url,
 )
-from connections.services.health import connection_mark_auth_failure
 from connections.services.preflight import connection_run_preflight
+from connections.services.reconnect import (
+    authorization_checklist,
+    candidate_tokens,
+    protects_a_working_authorization,
+    reconnect_hold,
+    reconnect_review_reasons,
+)
 from connections.signals import connection_authorized, connection_disconnected
 from primer_sf.errors import ApplicationError
 
@@ -79,26 +85,63 @@ def connection_authorize_start(
 
 @dataclass
 class ConnectOutcome:
-    """What connecting did: the row, whether it is new, and notices for the customer."""
+    """What connecting did: the row, whether it is new, and notices for the customer. With
+    ``candidate`` set nothing was changed yet: the customer must confirm the new authorization
+    (see ``connections.services.reconnect``)."""
 
     connection: Connection
     created: bool
     notices: list[str] = field(default_factory=list)
+    candidate: ReconnectCandidate | None = None
+    review_reasons: list[str] = field(default_factory=list)
 
 
-def connection_authorize_complete(*, pending: dict, code: str, redirect_uri: str) -> ConnectOutcome:
+def connection_authorize_complete(
+    *, pending: dict, code: str, redirect_uri: str, user=None
+) -> ConnectOutcome:
     """Exchange the code, read who signed in, store the org and encrypted tokens on the
     workspace's row for that org (new or reused), run the preflight, and enqueue the first
-    sync once the row is committed. Raises ``SalesforceError`` or ``ApplicationError``."""
+    sync once the row is committed. Raises ``SalesforceError`` or ``ApplicationError``.
+
+    A failed exchange changes nothing. A new authorization that would replace a working one
+    as another user, or with failing checks, is held for the customer to confirm."""
     workspace = Workspace.objects.get(pk=pending["workspace_id"])
     reconnecting = _reconnecting(workspace, pending)
-    try:
-        tokens = _exchange(pending, code, redirect_uri)
-    except SalesforceAuthError as error:
-        if reconnecting:
-            connection_mark_auth_failure(connection=reconnecting, error=error)
-        raise
+    tokens = _exchange(pending, code, redirect_uri)
     who = _who(tokens)
+    try:
+        _check_same_org(reconnecting, who["org_id"])
+        held = _hold_if_risky(workspace, reconnecting, pending, tokens, who, user)
+    except Exception:
+        _revoke_quietly(pending["login_url"], tokens.refresh_token or tokens.access_token)
+        raise
+    if held is not None:
+        return held
+    return _apply(workspace, reconnecting, pending, tokens, who)
+
+
+def _hold_if_risky(workspace, reconnecting, pending, tokens, who, user) -> ConnectOutcome | None:
+    target = reconnecting or (
+        Connection.objects.filter(workspace=workspace, org_id=who["org_id"]).first()
+        if who["org_id"]
+        else None
+    )
+    if not protects_a_working_authorization(target):
+        return None
+    checklist = authorization_checklist(tokens=tokens, username=who["username"])
+    reasons = reconnect_review_reasons(connection=target, who=who, checklist=checklist)
+    if not reasons:
+        return None
+    candidate = reconnect_hold(
+        connection=target, pending=pending, tokens=tokens, who=who, checklist=checklist, user=user
+    )
+    return ConnectOutcome(
+        connection=target, created=False, candidate=candidate, review_reasons=reasons
+    )
+
+
+def _apply(workspace, reconnecting, pending, tokens, who) -> ConnectOutcome:
+    """Store the new authorization on the row (new or reused), check it, queue the sync."""
     try:
         connection, created, old_refresh = _save(workspace, reconnecting, pending, tokens, who)
     except Exception:
@@ -110,6 +153,30 @@ def connection_authorize_complete(*, pending: dict, code: str, redirect_uri: str
     connection_run_preflight(connection=connection)
     notices = _announce_authorized(connection) + _approval_notices(connection)
     return ConnectOutcome(connection=connection, created=created, notices=notices)
+
+
+def connection_reconnect_confirm(*, candidate: ReconnectCandidate) -> ConnectOutcome:
+    """The customer chose the held authorization: it replaces the stored one now."""
+    connection = candidate.connection
+    who = {
+        "org_id": connection.org_id,
+        "user_id": candidate.sf_user_id,
+        "username": candidate.sf_username,
+    }
+    pending = {
+        "environment": candidate.environment,
+        "login_url": candidate.login_host,
+        "label": candidate.label,
+    }
+    tokens = candidate_tokens(candidate)
+    candidate.delete()
+    return _apply(connection.workspace, connection, pending, tokens, who)
+
+
+def connection_reconnect_discard(*, candidate: ReconnectCandidate) -> None:
+    """The customer kept the stored authorization: revoke and forget the held one."""
+    _revoke_quietly(candidate.login_host, candidate.refresh_token or candidate.access_token)
+    candidate.delete()
 
 
 def _reconnecting(workspace: Workspace, pending: dict) -> Connection | None:
@@ -195,7 +262,8 @@ def _fill(connection: Connection, pending: dict, tokens: TokenSet, who: dict) ->
     connection.org_id = who["org_id"]
     connection.sf_user_id = who["user_id"]
     connection.sf_username = who["username"] or connection.sf_username
-    connection.label = connection.label or pending.get("label") or _default_label(connection)
+    # The label the customer typed wins; else the row keeps its own, else a default.
+    connection.label = pending.get("label") or connection.label or _default_label(connection)
     connection_store_tokens(connection=connection, tokens=tokens)
     if connection.status != Connection.Status.ACTIVE:
         connection.status_changed_at = now

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
 from django.utils import timezone
 
 from connections.models import Connection
 from connections.problems import Problem, problem_for
 from connections.salesforce.exceptions import SalesforceError
+from connections.signals import connection_status_changed
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +23,8 @@ def connection_set_status(
 ) -> None:
     """Write a status with its reason code, cause and fix (one UPDATE; the instance follows)."""
     now = timezone.now()
-    changed = connection.status != status
+    previous = connection.status
+    changed = previous != status
     fields = {
         "status": status,
         "status_reason": reason,
@@ -34,6 +37,12 @@ def connection_set_status(
     Connection.objects.filter(pk=connection.pk).update(**fields)
     for name, value in fields.items():
         setattr(connection, name, value)
+    if changed:
+        transaction.on_commit(
+            lambda: connection_status_changed.send(
+                sender=Connection, connection=connection, previous=previous
+            )
+        )
 
 
 def connection_mark_problem(*, connection: Connection, problem: Problem) -> None:

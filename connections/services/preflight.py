@@ -30,6 +30,12 @@ from connections.services.health import (
     connection_mark_auth_failure,
     connection_mark_problem,
 )
+from connections.services.visibility import (
+    connection_store_field_visibility,
+    hidden_count,
+    visibility_fix,
+    visibility_report,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +71,7 @@ class Preflight:
         self.describes: dict[str, dict] = {}
         self.org_usage: tuple[int, int] | None = None
         self.auth_error: SalesforceAuthError | None = None
+        self.visibility: dict | None = None
 
     def run(self) -> list[dict]:
         """Every check in order. An auth failure (a revoked token, a High Assurance session
@@ -74,6 +81,7 @@ class Preflight:
                 self._guarded(self.check_objects, "objects", "Read access to objects")
                 self._guarded(self.check_bulk, "bulk_api", "Bulk API 2.0")
                 self.check_text_areas()
+                self._guarded(self.check_field_visibility, "field_visibility", "Field visibility")
         except SalesforceAuthError as error:
             self.auth_error = error
         self.items.insert(0, self.session_item())
@@ -205,6 +213,29 @@ class Preflight:
         )
         self.items.append(_item("text_areas", "Text fields", WARN, detail, fix))
 
+    def check_field_visibility(self) -> None:
+        """Fields of the readable objects that field-level security hides from the user."""
+        visible = {
+            name: [field["name"] for field in describe.get("fields", [])]
+            for name, describe in self.describes.items()
+        }
+        self.visibility = visibility_report(self.client, visible)
+        who = self.username or "the connected user"
+        label = "Field visibility"
+        hidden = self.visibility["objects"]
+        if not hidden:
+            detail = f"Every field of the {len(visible)} readable objects is visible to {who}."
+            self.items.append(_item("field_visibility", label, PASS, detail))
+            return
+        listed = "; ".join(
+            f"{name}: {', '.join(f['label'] for f in fields)}" for name, fields in hidden.items()
+        )
+        detail = (
+            f"Field-level security hides {hidden_count(self.visibility)} fields from {who}, so "
+            f"primer cannot read them and audiences cannot filter on them. {listed}."
+        )
+        self.items.append(_item("field_visibility", label, WARN, detail, visibility_fix(who)))
+
 
 _NOT_CHECKED = "Not checked: fix the item above first."
 _REFUSALS = (SalesforcePermissionError, SalesforceNotFound, SalesforceQueryError)
@@ -229,9 +260,15 @@ def connection_run_preflight(*, connection: Connection) -> dict:
         # Unreachable, over budget, or no tokens: say so, and leave the status to the sync.
         logger.warning("Preflight of connection %s could not run: %r", connection.pk, error)
         problem = problem_for(error, user=connection.sf_username)
-        item = _item("reachable", "Salesforce reachable", WARN, f"{error}", problem.fix)
+        # Words, not Salesforce's codes: the limit problems explain themselves, anything
+        # else keeps Salesforce's message without its error-code prefix.
+        worded = problem.reason in ("api_budget", "org_usage_ceiling", "daily_limit")
+        detail = problem.cause if worded else error.message
+        item = _item("reachable", "Salesforce reachable", WARN, detail, problem.fix)
         return _store(connection, [item], None)
     checklist = _store(connection, items, check.org_usage)
+    if check.visibility is not None:
+        connection_store_field_visibility(connection=connection, report=check.visibility)
     _apply_status(connection, check, items)
     return checklist
 

@@ -11,6 +11,9 @@ STATUS_BADGES = {
     "needs_reauth": "badge-fail",
     "error": "badge-fail",
     "disconnected": "badge-idle",
+    # What a connection is doing now (connections.views._display_status).
+    "syncing": "badge-info",
+    "queued": "badge-info",
 }
 RUN_BADGES = {
     "succeeded": "badge-ok",
@@ -56,3 +59,29 @@ def bar(percent) -> str:
         return f"{max(0.0, min(float(percent), 100.0)):.1f}"
     except (TypeError, ValueError):
         return "0"
+
+
+@register.filter
+def seconds(value) -> str:
+    """A run's duration: "42 s", "3 min 5 s", "2 h 5 min"."""
+    if value is None:
+        return "—"
+    total = int(value)
+    if total < 60:
+        return f"{total} s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+@register.filter
+def parse_iso(value):
+    """An ISO-8601 timestamp stored in JSON, as a datetime (``None`` if unreadable)."""
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        return parse_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None

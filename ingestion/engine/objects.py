@@ -214,6 +214,7 @@ class ObjectReader(passes.PassSteps):
         soql = count_soql(self.sobject, window, self.plan.cursor_field)
         total = self.client.count(soql, include_deleted=True)
         self.cursor.estimated_total = total
+        self.ctx.object_stats(self.sobject)["expected"] = total  # this run's total, for progress
         self.cursor.records_ingested = 0
         if total == 0:
             self.checkpoint.open_windows([window], self._large_mode)
@@ -231,6 +232,7 @@ class ObjectReader(passes.PassSteps):
         # cheaper than a COUNT() followed by a query.
         soql = select_soql(self.sobject, self.plan.bulk_fields, window, self.plan.cursor_field)
         first = next(self.client.query_pages(soql, include_deleted=True))
+        self.ctx.object_stats(self.sobject)["expected"] = first.total_size  # for progress
         if first.total_size > self.config.rest_threshold and self._large_mode == BULK:
             self.checkpoint.open_windows(self._sized(window, first.total_size), BULK)
             self.ctx.commit(self._save)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from connections.models import Connection
 from connections.services import connection_mark_auth_failure, salesforce_client_for
 from connections.services.preflight import connection_note_unreadable
+from connections.services.visibility import connection_check_field_visibility
 from ingestion.engine.config import EngineConfig
 from ingestion.engine.context import RunContext
 from ingestion.engine.errors import LeaseLost, RunPaused
@@ -163,6 +164,9 @@ def _finish(ctx: RunContext) -> None:
         code = "objects_skipped"
         message = " ".join(f"{name}: {s.get('error', 'not read')}" for name, s in failed.items())
 
+    if run.kind == SyncRun.Kind.RECONCILE:
+        _check_field_visibility(ctx, objects)  # before the commit: its calls count in the run
+
     def work() -> None:
         sync_run_finish(run=run, status=status, code=code, message=message)
         _mark_initial_sync(run.connection, states)
@@ -172,6 +176,14 @@ def _finish(ctx: RunContext) -> None:
     unreadable = [name for name, s in states.items() if s.get("status") == UNREADABLE]
     if unreadable:
         connection_note_unreadable(connection=run.connection, sobjects=unreadable)
+
+
+def _check_field_visibility(ctx: RunContext, objects: list[str]) -> None:
+    """At the end of a reconciliation: which fields does field-level security hide from the
+    user now? The field plans the run just made say what the user's describe shows."""
+    plans = ObjectCursor.objects.filter(connection=ctx.connection, sobject__in=objects)
+    visible = {c.sobject: list((c.field_plan or {}).get("fields", {})) for c in plans}
+    connection_check_field_visibility(connection=ctx.connection, client=ctx.client, visible=visible)
 
 
 def _mark_initial_sync(connection: Connection, states: dict[str, dict]) -> None:

@@ -19,6 +19,8 @@ class FakeClient:
         self.limits_body = payload("limits.json")
         self.fail: dict[str, SalesforceError] = {}
         self.calls: list[str] = []
+        # Fields the org has but field-level security hides from the user: {object: {name: label}}
+        self.hidden: dict[str, dict[str, str]] = {}
 
     def _call(self, name: str) -> None:
         self.calls.append(name)
@@ -42,6 +44,15 @@ class FakeClient:
         if sobject != "Account":
             body["fields"] = [f for f in body["fields"] if not f.get("custom")]
         return body
+
+    def field_definitions(self, sobject: str) -> list[dict]:
+        self._call("field_definitions")
+        described = self.describe(sobject)["fields"]
+        self.calls.pop()  # the describe above is not a call of its own
+        fields = [{"name": f["name"], "label": f["label"]} for f in described]
+        return fields + [
+            {"name": n, "label": lbl} for n, lbl in self.hidden.get(sobject, {}).items()
+        ]
 
     def limits(self) -> dict:
         self._call("limits")

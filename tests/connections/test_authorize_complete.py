@@ -36,8 +36,10 @@ def salesforce():
         mock.patch(f"{base}.SalesforceClient") as client_class,
         mock.patch(f"{base}.connection_run_preflight", autospec=True) as preflight,
         mock.patch("ingestion.services.runs.sync_run_enqueue", autospec=True) as enqueue,
+        mock.patch(f"{base}.authorization_checklist", autospec=True) as new_checks,
     ):
         exchange.return_value = TOKENS
+        new_checks.return_value = {"result": "pass", "items": []}
         client_class.return_value.identity.return_value = payload("identity.json")
         yield mock.Mock(
             exchange=exchange,
@@ -45,6 +47,7 @@ def salesforce():
             client=client_class.return_value,
             preflight=preflight,
             enqueue=enqueue,
+            new_checks=new_checks,
         )
 
 
@@ -94,7 +97,7 @@ def test_a_new_org_gets_a_row_with_identity_and_encrypted_tokens(workspace, sale
 
 def test_an_org_the_workspace_already_has_reuses_its_row(workspace, connection_factory, salesforce):
     existing = connection_factory(
-        workspace, org_id=ORG, status="needs_reauth", refresh_token="5Aep861-OLD"
+        workspace, org_id=ORG, sf_user_id=USER, status="needs_reauth", refresh_token="5Aep861-OLD"
     )
     outcome = _complete(workspace)
     assert outcome.connection.pk == existing.pk
@@ -113,7 +116,9 @@ def test_reconnecting_keeps_the_row_and_syncs_incrementally_once_loaded(
 ):
     from django.utils import timezone
 
-    existing = connection_factory(workspace, org_id=ORG, initial_sync_completed_at=timezone.now())
+    existing = connection_factory(
+        workspace, org_id=ORG, sf_user_id=USER, initial_sync_completed_at=timezone.now()
+    )
     outcome = _complete(workspace, connection_id=existing.pk)
     assert outcome.connection.pk == existing.pk
     assert salesforce.enqueue.call_args.kwargs["kind"] == SyncRun.Kind.INCREMENTAL
@@ -133,7 +138,7 @@ def test_reconnecting_to_another_org_is_refused_and_the_new_grant_revoked(
     salesforce.enqueue.assert_not_called()
 
 
-def test_a_refused_exchange_during_reconnect_marks_the_row(
+def test_a_refused_exchange_during_reconnect_leaves_the_working_row_untouched(
     workspace, connection_factory, salesforce
 ):
     existing = connection_factory(workspace, org_id=ORG)
@@ -141,7 +146,7 @@ def test_a_refused_exchange_during_reconnect_marks_the_row(
     with pytest.raises(SalesforceAuthError):
         _complete(workspace, connection_id=existing.pk)
     existing.refresh_from_db()
-    assert (existing.status, existing.status_reason) == ("needs_reauth", "inactive_user")
+    assert (existing.status, existing.status_reason) == ("active", "")
 
 
 def test_an_unreadable_identity_still_stores_the_ids_from_its_url(workspace, salesforce):

@@ -61,7 +61,7 @@ def test_a_member_sees_status_org_user_environment_and_actions(page):
         connection.org_id,
         connection.sf_username,
         "Production",
-        "Active",
+        "Syncing",  # the badge says what is happening: a run is going
         "Sync now",
         "Check again",
         "Reconnect",

@@ -77,6 +77,8 @@ class FakeOrg:
     schema: dict[str, list[dict]] = field(default_factory=dict)
     records: dict[str, dict[str, dict]] = field(default_factory=dict)
     unreadable: set[str] = field(default_factory=set)
+    # Fields the org has but field-level security hides from the user (not in the describe).
+    hidden_fields: dict[str, list[dict]] = field(default_factory=dict)
     polls_to_complete: int = 1
     rest_page_size: int = 2000
     fail_jobs: int = 0
@@ -146,6 +148,11 @@ class FakeClient:
         if sobject in self.org.unreadable or sobject not in self.org.schema:
             raise SalesforceNotFound("The requested resource does not exist", status=404)
         return {"name": sobject, "queryable": True, "fields": self.org.schema[sobject]}
+
+    def field_definitions(self, sobject: str) -> list[dict]:
+        self._call("query")
+        fields = [*self.org.schema.get(sobject, []), *self.org.hidden_fields.get(sobject, [])]
+        return [{"name": f["name"], "label": f["label"]} for f in fields]
 
     def _select(self, soql: str, include_deleted: bool) -> tuple[str, list[str], list[dict]]:
         match = _SOQL.match(soql)

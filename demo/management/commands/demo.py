@@ -174,7 +174,8 @@ class Command(BaseCommand):
     def measure(self, control: EmulatorControl, run: SyncRun) -> summary.Measured:
         before = control.counters()
         printer = ProgressPrinter(self.stdout, live=self.stdout.isatty())
-        run = story.execute(run, printer)
+        with printer.holding_logs():
+            run = story.execute(run, printer)
         calls, counted, jobs = summary.counters_between(before, control.counters())
         seconds = run.duration_seconds or 0.0
         self.say(

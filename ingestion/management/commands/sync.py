@@ -42,9 +42,10 @@ class Command(BaseCommand):
 def run_and_report(command: BaseCommand, run: SyncRun) -> SyncRun:
     """Execute ``run`` in this process with live progress, then print how it ended."""
     printer = ProgressPrinter(command.stdout, live=command.stdout.isatty())
-    sync_run_execute(run_id=run.pk, inline=True, on_progress=printer)
-    run.refresh_from_db()
-    printer(run, final=True)
+    with printer.holding_logs():
+        sync_run_execute(run_id=run.pk, inline=True, on_progress=printer)
+        run.refresh_from_db()
+        printer(run, final=True)
     style = (
         command.style.SUCCESS if run.status == SyncRun.Status.SUCCEEDED else command.style.WARNING
     )

@@ -8,8 +8,10 @@ from connections.models import Connection
 from ingestion.management.commands._common import connection_from_argument
 from ingestion.selectors import (
     connection_api_calls_today,
+    connection_current_run,
     connection_object_status,
     connection_progress,
+    run_progress,
 )
 
 
@@ -21,6 +23,15 @@ def _eta(seconds) -> str:
     if seconds is None:
         return "-"
     return "done" if seconds == 0 else f"{seconds / 60:.1f} min left"
+
+
+def _current(run) -> str:
+    """The run queued, running or paused, in its own unit (see ``run_progress``)."""
+    p = run_progress(run=run)
+    done = f"{p.done:,} of {p.total:,}" if p.total is not None else f"{p.done:,} (counting)"
+    percent = f" ({p.percent:.0f}%)" if p.percent is not None else ""
+    left = f", {_eta(p.eta_seconds)}" if p.eta_seconds is not None else ""
+    return f"#{run.pk} {run.get_kind_display()} {run.status}: {done} {p.unit}{percent}{left}"
 
 
 class Command(BaseCommand):
@@ -59,6 +70,9 @@ class Command(BaseCommand):
             f"; next sync: {_when(connection.next_sync_at)}"
             f"; API calls (24 h): {connection_api_calls_today(connection=connection):,}"
         )
+        current = connection_current_run(connection=connection)
+        if current is not None:
+            self.stdout.write(f"  now: {_current(current)}")
         self.stdout.write(
             f"  {'object':<15}{'records':>11}{'deleted':>9}  {'watermark':<20} "
             f"{'initial':<8} progress"

@@ -50,7 +50,10 @@ def test_connecting_an_org_the_workspace_has_reuses_its_row(client, world, emula
     client.force_login(world["alice"])
     connect(client, world["acme"], "integration@example.com")
     first = Connection.objects.get(org_id=emulated.org.org_id)
-    connect(client, world["acme"], "admin@example.com")
+    review = connect(client, world["acme"], "admin@example.com")  # another user: confirm first
+    assert Connection.objects.get(pk=first.pk).sf_username == "integration@example.com"
+    response = client.post(review.redirect_chain[-1][0], {"choice": "new"}, follow=True)
+    assert messages_of(response)[0] == f"Reconnected {first.label} as admin@example.com."
     assert Connection.objects.filter(org_id=emulated.org.org_id).count() == 1
     stored = Connection.objects.get(pk=first.pk)
     assert stored.sf_username == "admin@example.com"
