@@ -271,7 +271,7 @@ class SObjectFilter(admin.SimpleListFilter):
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 DOMAIN = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}")
 _EMAIL_SQL = "lower(ingestion_ingestedrecord.data ->> 'Email')"
-# PostgreSQL: one index on the reversed email (migration 0007) serves both searches: an exact
+# PostgreSQL: one index on the reversed email (migration 0008) serves both searches: an exact
 # email is an equality, a domain a prefix ("elpmaxe.emca@…"), so a single index costs the
 # writes of one.
 _REVERSED_SQL = f"reverse({_EMAIL_SQL})"
@@ -319,7 +319,7 @@ class IngestedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     raw_id_fields = ["connection"]
 
     def get_search_results(self, request, queryset, search_term):
-        """Emails and domains through their indexes (migration 0007); the rest as usual."""
+        """Emails and domains through their indexes (migration 0008); the rest as usual."""
         term = search_term.strip().lower()
         if EMAIL.fullmatch(term):
             return records_with_email(queryset, term), False

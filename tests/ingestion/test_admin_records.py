@@ -70,7 +70,7 @@ def test_a_domain_search_finds_everyone_at_that_domain(staff_client, connection)
 )
 def test_email_and_domain_searches_use_their_index(staff_client, connection, term, index):
     if db.vendor != "postgresql":
-        pytest.skip("the expression indexes exist on PostgreSQL only (migration 0007)")
+        pytest.skip("the expression indexes exist on PostgreSQL only (migration 0008)")
     _records(connection, [f"p{n}@acme.example" for n in range(50)])
     with CaptureQueriesContext(db) as queries:
         staff_client.get(f"/admin/ingestion/ingestedrecord/?q={term}")
