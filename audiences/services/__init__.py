@@ -10,9 +10,13 @@ from audiences.services.audiences import (
     audience_update,
 )
 from audiences.services.lists import (
+    csv_list_delete,
+    csv_list_fail,
     csv_list_import,
     csv_list_match,
+    csv_list_retry,
     csv_list_set_mapping,
+    csv_list_set_reading,
     csv_list_upload,
 )
 
@@ -23,8 +27,12 @@ __all__ = [
     "audience_evaluate_enqueue",
     "audience_refresh_enqueue",
     "audience_update",
+    "csv_list_delete",
+    "csv_list_fail",
     "csv_list_import",
     "csv_list_match",
+    "csv_list_retry",
     "csv_list_set_mapping",
+    "csv_list_set_reading",
     "csv_list_upload",
 ]
