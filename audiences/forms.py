@@ -19,8 +19,11 @@ class AudienceForm(forms.Form):
     initial ingestion completes, Salesforce criteria are refused with the reason and progress.
     """
 
-    name = forms.CharField(max_length=200)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # Not stripped: an unchanged save stores the text exactly as it was loaded.
+    name = forms.CharField(max_length=200, strip=False)
+    description = forms.CharField(
+        required=False, strip=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     holds = forms.ChoiceField(choices=Audience.Holds.choices, initial=Audience.Holds.PEOPLE)
     criteria = forms.JSONField(required=False, widget=forms.HiddenInput)
     include = forms.ModelMultipleChoiceField(
@@ -43,6 +46,16 @@ class AudienceForm(forms.Form):
         )
         self.fields["include"].queryset = lists.order_by("name")
         self.fields["exclude"].queryset = lists.order_by("name")
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if not name.strip():
+            raise forms.ValidationError("Give the audience a name.")
+        return name
+
+    def clean_description(self):
+        # Browsers post a textarea's line breaks as CRLF whatever they loaded.
+        return self.cleaned_data["description"].replace("\r\n", "\n")
 
     def clean_criteria(self):
         criteria = self.cleaned_data.get("criteria")

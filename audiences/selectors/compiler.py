@@ -39,7 +39,6 @@ from django.db.models.lookups import (
 from django.utils import timezone
 
 from audiences.criteria import (
-    EMPTY,
     FILTER_OBJECTS,
     RELATED_OBJECTS,
     Condition,
@@ -124,7 +123,8 @@ def connection_fields(*, connection: Connection) -> dict[str, dict[str, FieldInf
 def audience_criteria_check(*, connection: Connection, holds: str, criteria: object) -> Group:
     """Validate criteria for a connection, gate included; ``CriteriaError`` says why not."""
     if not criteria_has_conditions(criteria):
-        return EMPTY
+        # No condition, so no gate and no fields to check; the shape still must be right.
+        return criteria_parse(criteria, fields={}, holds=holds)
     gate = connection_gate(connection=connection)
     if gate.locked:
         raise CriteriaError([gate.message])
