@@ -20,11 +20,13 @@ from audiences.normalise import email_normalise, linkedin_url, registrable_domai
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-# Encodings a customer may pick on the mapping page; the first five are detected.
+# Encodings a customer may pick on the mapping page (the first seven can be detected).
 ENCODINGS = {
     "utf-8": "UTF-8",
     "utf-8-sig": "UTF-8 with BOM",
     "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16 little-endian, no BOM",
+    "utf-16-be": "UTF-16 big-endian, no BOM",
     "cp1252": "Windows-1252 (Western European)",
     "latin-1": "Latin-1 (ISO-8859-1)",
     "iso-8859-15": "Latin-9 (ISO-8859-15)",
@@ -33,8 +35,8 @@ ENCODINGS = {
 }
 BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
         (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
-DETECTABLE = ["cp1252", "latin_1", "utf_16_le", "utf_16_be"]
-CODEC_NAMES = {"latin_1": "latin-1", "utf_16_le": "utf-16-le", "utf_16_be": "utf-16-be"}
+UTF16 = ["utf_16_le", "utf_16_be"]
+CODEC_NAMES = {"utf_16_le": "utf-16-le", "utf_16_be": "utf-16-be"}
 SAMPLE_BYTES = 256 * 1024
 SAMPLE_LINES = 50
 HEADER_CELL_CHARS = 200
@@ -114,10 +116,14 @@ class NotTextError(ValueError):
 def detect_encoding(stream: BinaryIO) -> str:
     """The file's encoding as a Python codec name; NotTextError when it is not text.
 
-    A byte-order mark decides first (UTF-8 or UTF-16). A file that decodes as UTF-8 throughout
-    is UTF-8. Otherwise charset-normalizer picks among the encodings spreadsheets export
-    (Windows-1252, Latin-1, UTF-16 without a BOM) from a sample; it returns nothing for bytes
-    that read as no text at all (images, archives, executables renamed .csv).
+    - A byte-order mark decides first (UTF-8 or UTF-16).
+    - A file that decodes as UTF-8 throughout is UTF-8.
+    - NUL bytes mean UTF-16 without a BOM when charset-normalizer reads it so, else no text.
+    - Otherwise it is Windows-1252, what spreadsheets write for Western text (Latin-1 reads
+      the same letters but makes C1 control characters of its quotes and euro sign), or
+      Latin-1 for the five bytes Windows-1252 leaves undefined.
+    Bytes that decode to mostly control characters (images, archives, executables renamed
+    .csv) are refused.
     Reference: https://charset-normalizer.readthedocs.io/en/latest/user/miscellaneous.html
     """
     stream.seek(0)
@@ -126,15 +132,27 @@ def detect_encoding(stream: BinaryIO) -> str:
     for bom, encoding in BOMS:
         if head.startswith(bom):
             return encoding
-    if b"\x00" not in head and _whole_file_is_utf8(stream):
+    if b"\x00" in head:
+        best = charset_normalizer.from_bytes(head, cp_isolation=UTF16).best()
+        encoding = CODEC_NAMES.get(best.encoding) if best else None
+    elif _whole_file_is_utf8(stream):
         return "utf-8"
-    best = charset_normalizer.from_bytes(head, cp_isolation=DETECTABLE).best()
-    if best is None or _mostly_controls(str(best)):
+    else:
+        encoding = "cp1252" if _decodes(head, "cp1252") else "latin-1"
+    if encoding is None or _mostly_controls(head.decode(encoding, errors="replace")):
         raise NotTextError(
             "This file is not a text CSV (it looks like a binary file, such as a spreadsheet "
             "or an image). Save it as CSV from your spreadsheet program and upload that."
         )
-    return CODEC_NAMES.get(best.encoding, best.encoding)
+    return encoding
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _whole_file_is_utf8(stream: BinaryIO) -> bool:

@@ -17,6 +17,7 @@ from django_q.tasks import async_task
 from audiences.csv_io import (
     DELIMITERS,
     ENCODINGS,
+    PEOPLE_FIELDS,
     TARGET_FIELDS,
     NotTextError,
     detect_delimiter,
@@ -30,6 +31,7 @@ from audiences.csv_io import (
 from audiences.models import Audience, AudienceList, CsvList, CsvRow, CsvRowMatch
 from audiences.normalise import email_domain, name_key, registrable_domain
 from audiences.selectors.compiler import _text, records_of
+from audiences.services.bulk import json_value, rows_insert
 from connections.models import Connection, Workspace
 from ingestion.models import IngestedRecord
 from ingestion.services.runs import ApplicationError
@@ -206,16 +208,19 @@ def _import_rows(csv_list: CsvList) -> None:
         batch = []
         for number, cells in iter_rows(stream, csv_list.encoding, csv_list.delimiter):
             batch.append(_row(csv_list, number, cells))
-            counts[batch[-1].is_valid] += 1
+            counts[batch[-1][2]] += 1
             if len(batch) >= BATCH:
                 _write_rows(csv_list, batch, counts)
                 batch = []
         _write_rows(csv_list, batch, counts)
 
 
-def _write_rows(csv_list: CsvList, batch: list[CsvRow], counts: dict[bool, int]) -> None:
+ROW_FIELDS = ["csv_list", "row_number", "is_valid", "error", "raw", *PEOPLE_FIELDS]
+
+
+def _write_rows(csv_list: CsvList, batch: list[tuple], counts: dict[bool, int]) -> None:
     with transaction.atomic():
-        CsvRow.objects.bulk_create(batch)
+        rows_insert(CsvRow, ROW_FIELDS, batch)
         csv_list.valid_rows, csv_list.invalid_rows = counts[True], counts[False]
         csv_list.total_rows = sum(counts.values())
         CsvList.objects.filter(pk=csv_list.pk).update(
@@ -226,14 +231,17 @@ def _write_rows(csv_list: CsvList, batch: list[CsvRow], counts: dict[bool, int])
         )
 
 
-def _row(csv_list: CsvList, number: int, cells: list[str] | str) -> CsvRow:
+def _row(csv_list: CsvList, number: int, cells: list[str] | str) -> tuple:
+    """One row's values in ROW_FIELDS order."""
     if isinstance(cells, str):  # the csv module could not read this row
-        return CsvRow(csv_list=csv_list, row_number=number, is_valid=False, error=cells[:300])
+        empty = [""] * len(PEOPLE_FIELDS)
+        return (csv_list.pk, number, False, cells[:300], json_value(CsvRow, "raw", []), *empty)
     clean = row_clean(csv_list.kind, cells, csv_list.mapping)
-    return CsvRow(
-        csv_list=csv_list, row_number=number, is_valid=clean.valid,
-        error="; ".join(clean.errors)[:300], raw=raw_cells(cells),
-        **(clean.values if clean.valid else {}),
+    values = clean.values if clean.valid else {}
+    return (
+        csv_list.pk, number, clean.valid, "; ".join(clean.errors)[:300],
+        json_value(CsvRow, "raw", raw_cells(cells)),
+        *(values.get(name, "") for name in PEOPLE_FIELDS),
     )  # fmt: skip
 
 
@@ -258,11 +266,11 @@ def csv_list_match(*, csv_list: CsvList, connection: Connection) -> int:
         else:
             matches = _match_companies(rows, index)
         with transaction.atomic():
-            CsvRowMatch.objects.filter(row__in=rows, connection=connection).delete()
-            CsvRowMatch.objects.bulk_create(
-                [CsvRowMatch(row=r, connection=connection, record_id=p, method=m)
-                 for r, p, m in matches],
-                batch_size=BATCH, ignore_conflicts=True,
+            ids = [r.pk for r in rows]
+            CsvRowMatch.objects.filter(row_id__in=ids, connection=connection).delete()
+            rows_insert(
+                CsvRowMatch, ["row", "connection", "record", "method"],
+                [(r.pk, connection.pk, p, m) for r, p, m in matches], ignore_conflicts=True,
             )  # fmt: skip
         matched += len({r.pk for r, _, _ in matches})
         _count_matched(csv_list, connection, matched)
@@ -280,13 +288,13 @@ def _count_matched(csv_list: CsvList, connection: Connection, matched: int) -> N
 def _valid_row_batches(csv_list: CsvList):
     last = 0
     fields = ("pk", "email", "first_name", "last_name", "domain")
-    valid = CsvRow.objects.filter(csv_list=csv_list, is_valid=True).only(*fields)
+    valid = CsvRow.objects.filter(csv_list=csv_list, is_valid=True).values_list(*fields, named=True)
     while rows := list(valid.filter(pk__gt=last).order_by("pk")[:BATCH]):
         last = rows[-1].pk
         yield rows
 
 
-def _match_people(rows: list[CsvRow], connection: Connection) -> list[tuple]:
+def _match_people(rows: list, connection: Connection) -> list[tuple]:
     by_email = defaultdict(list)
     for row in rows:
         if row.email:
@@ -306,7 +314,7 @@ def _match_people(rows: list[CsvRow], connection: Connection) -> list[tuple]:
     return matches + _match_names(rest, connection)
 
 
-def _match_names(rows: list[CsvRow], connection: Connection) -> list[tuple]:
+def _match_names(rows: list, connection: Connection) -> list[tuple]:
     by_name = defaultdict(list)
     for row in rows:
         by_name[(name_key(row.first_name), name_key(row.last_name))].append(row)
@@ -365,7 +373,7 @@ def _company_index(connection: Connection) -> tuple[dict, dict]:
     return by_website, by_contacts
 
 
-def _match_companies(rows: list[CsvRow], index: tuple[dict, dict]) -> list[tuple]:
+def _match_companies(rows: list, index: tuple[dict, dict]) -> list[tuple]:
     by_website, by_contacts = index
     matches = []
     for row in rows:
