@@ -419,14 +419,14 @@ def _condition_words(raw: dict, labels, names, *, prefix: bool = True) -> str:
     if operator == "in_last_n_days":
         return f"{subject} is in the last {_shown(value, names)} days"
     if operator in ("gt", "lt"):
-        words = _comparison(operator, labels, sobject, name, raw)
+        words = _comparison(operator, value)
     values = value if isinstance(value, list) else [value]
     joiner = ", " if operator == "none_of" else " or "
     return f"{subject} {words} {joiner.join(_shown(v, names) for v in values)}"
 
 
-def _comparison(operator: str, labels, sobject: str, name: str, raw: dict) -> str:
-    value = str(raw.get("value"))
+def _comparison(operator: str, value: object) -> str:
+    value = str(value)
     dated = len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-"
     if dated:
         return "is after" if operator == "gt" else "is before"

@@ -32,3 +32,17 @@ def csv_list_import_done(task) -> None:
             csv_list=csv_list,
             message="The import was interrupted (the worker stopped or ran out of time); retry it.",
         )
+
+
+def audience_evaluate_done(task) -> None:
+    """django-q hook: an evaluation whose worker was killed or timed out ends in ``error``
+    with a message, not ``matching`` forever."""
+    if task.success:
+        return
+    audience = Audience.objects.filter(pk=task.args[0], status=Audience.Status.MATCHING).first()
+    if audience is not None:
+        services.audience_fail(
+            audience=audience,
+            message="The evaluation was interrupted (the worker stopped or ran out of time); "
+            "re-evaluate to retry.",
+        )

@@ -215,9 +215,12 @@ class Prober(threading.Thread):
     """Signs in (every SIGN_IN_EVERY seconds) and opens the audiences page, timing both."""
 
     def __init__(self, base: str, timings: Timings) -> None:
+        from django.contrib.auth.hashers import make_password
+
         super().__init__(daemon=True)
         self.base, self.timings, self.phase = base, timings, "idle"
         self.stopped = threading.Event()
+        self.hashed = make_password(PASSWORD)
 
     def run(self) -> None:
         import requests
@@ -237,6 +240,15 @@ class Prober(threading.Thread):
         data = {"login": EMAIL, "password": PASSWORD, "csrfmiddlewaretoken": token}
         self._timed(session, "sign-in", "POST", "/accounts/login/", data=data, ok=(302,))
         del page
+        self._hash_check()
+
+    def _hash_check(self) -> None:
+        """The password check a sign-in does, alone, here: how much of a sign-in is CPU."""
+        from django.contrib.auth.hashers import check_password
+
+        started = time.monotonic()
+        check_password(PASSWORD, self.hashed)
+        self.timings.add(self.phase, "password check alone", time.monotonic() - started)
 
     def _timed(self, session, name, method, path, data=None, ok=(200,)) -> None:
         started = time.monotonic()
@@ -346,6 +358,15 @@ def render(results: dict) -> str:
     for name, s in results["requests"].items():
         lines.append(f"| {name} | {s['n']} | {s['p50_ms']} | {s['p95_ms']} | {s['max_ms']} |")
     return "\n".join(lines) + "\n"
+
+
+def run_part(log_dir: Path, rows: int = 120_000) -> dict:
+    """The bench part "site", on the database Django is set up with (the bench's)."""
+    from django.db import connection
+
+    settings = connection.settings_dict
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{settings['NAME']}"
+    return measure(url, rows, log_dir)
 
 
 def main(argv: list[str]) -> int:

@@ -6,6 +6,7 @@ from audiences.services.audiences import (
     audience_create,
     audience_evaluate,
     audience_evaluate_enqueue,
+    audience_fail,
     audience_refresh_enqueue,
     audience_update,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "audience_create",
     "audience_evaluate",
     "audience_evaluate_enqueue",
+    "audience_fail",
     "audience_refresh_enqueue",
     "audience_update",
     "csv_list_delete",

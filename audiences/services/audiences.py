@@ -124,7 +124,13 @@ def audience_evaluate_enqueue(*, audience: Audience, trigger: str) -> Audience:
     Audience.objects.filter(pk=audience.pk).update(status=Audience.Status.MATCHING, progress=0)
     audience.status, audience.progress = Audience.Status.MATCHING, 0
     transaction.on_commit(
-        lambda: async_task("audiences.tasks.audience_evaluate", audience.pk, trigger, None)
+        lambda: async_task(
+            "audiences.tasks.audience_evaluate",
+            audience.pk,
+            trigger,
+            None,
+            hook="audiences.tasks.audience_evaluate_done",
+        )
     )
     return audience
 
@@ -145,6 +151,7 @@ def audience_refresh_enqueue(*, connection: Connection, sync_run_id: int | None)
                 sync_run_id,
                 task_name=f"audience-{pk}-after-{sync_run_id}",
                 group=f"connection-{connection.pk}-audiences",
+                hook="audiences.tasks.audience_evaluate_done",
             )
         )
     return len(ids)
@@ -237,6 +244,11 @@ def _finish(audience, spec, wanted, summary, match_rate, trigger, sync_run_id, s
                for lst in lists],
         duration_ms=int((time.monotonic() - started) * 1000),
     )  # fmt: skip
+
+
+def audience_fail(*, audience: Audience, message: str) -> None:
+    """End an evaluation in ``error`` with a message (Re-evaluate is the retry)."""
+    _fail(audience, message)
 
 
 def _fail(audience: Audience, message: str) -> None:

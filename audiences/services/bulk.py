@@ -37,3 +37,18 @@ def json_value(model: type[Model], name: str, value: object) -> object:
     ``JSONField.get_db_prep_value`` does, without its per-call overhead."""
     field = model._meta.get_field(name)
     return connection.ops.adapt_json_value(value, field.encoder)
+
+
+def tables_analyze(*models: type[Model]) -> None:
+    """Refresh PostgreSQL's statistics of these tables after a bulk load.
+
+    Autovacuum analyzes a table some time after many rows change; an evaluation that runs
+    right after a 120,000-row list was matched otherwise plans its list lookup for one row
+    and took 85 s instead of 0.1 s (bench/site_load.py). ANALYZE samples, so it is quick.
+    Reference: https://www.postgresql.org/docs/current/sql-analyze.html
+    """
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(quote(m._meta.db_table) for m in models))

@@ -31,7 +31,7 @@ from audiences.csv_io import (
 from audiences.models import Audience, AudienceList, CsvList, CsvRow, CsvRowMatch
 from audiences.normalise import email_domain, name_key, registrable_domain
 from audiences.selectors.compiler import _text, records_of
-from audiences.services.bulk import json_value, rows_insert
+from audiences.services.bulk import json_value, rows_insert, tables_analyze
 from connections.models import Connection, Workspace
 from ingestion.models import IngestedRecord
 from ingestion.services.runs import ApplicationError
@@ -275,6 +275,7 @@ def csv_list_match(*, csv_list: CsvList, connection: Connection) -> int:
         matched += len({r.pk for r, _, _ in matches})
         _count_matched(csv_list, connection, matched)
     _count_matched(csv_list, connection, matched)
+    tables_analyze(CsvRow, CsvRowMatch)
     return matched
 
 

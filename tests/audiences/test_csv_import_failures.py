@@ -124,3 +124,20 @@ def test_a_list_is_deleted_from_its_page_and_dropped_from_audiences(
     audience.refresh_from_db()
     assert audience.status == "ready"
     assert audience.evaluations.count() == 2  # evaluated again without the list
+
+
+def test_a_killed_evaluation_task_leaves_the_audience_in_error(ready_connection):
+    audience = services.audience_create(
+        workspace=ready_connection.workspace, connection=ready_connection, name="A"
+    )
+    audience.status = "matching"
+    audience.save()
+
+    class Task:
+        success = False
+        args = (audience.pk, "sync", None)
+
+    tasks.audience_evaluate_done(Task())
+    audience.refresh_from_db()
+    assert audience.status == "error"
+    assert "re-evaluate to retry" in audience.status_message
