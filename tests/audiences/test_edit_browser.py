@@ -149,3 +149,33 @@ def test_editing_one_condition_changes_only_that(live_server, browser_page, org,
     expected = copy.deepcopy(before)
     expected["children"][0]["value"] = "CTO"
     assert after == expected
+
+
+def test_a_semicolon_windows_file_is_read_right_then_deleted(
+    live_server, browser_page, org, user, tmp_path
+):
+    page = browser_page
+    _sign_in(page, live_server, user)
+    page.goto(f"{live_server.url}/audiences/lists/")
+    path = tmp_path / "kontakte.csv"
+    path.write_bytes("Vorname;Nachname;E-Mail\r\n“Jürgen”;Müller;p3@acme.example\r\n"
+                     "Zoë;Ærø;not-an-email\r\n".encode("cp1252"))  # fmt: skip
+    page.fill("[name=name]", "Kontakte")
+    page.check("[name=kind][value=people]")
+    page.set_input_files("[name=file]", str(path))
+    page.click("text=Upload")
+    reading = page.locator("#reading").inner_text()
+    assert "Windows-1252" in reading
+    assert "semicolon" in reading
+    _shot(page, "5-mapping")
+    page.click("[name=mapping]")
+    page.wait_for_selector("#rows-read")
+    assert "Ready" in page.locator("h1").inner_text()
+    assert page.locator("#rows-read").inner_text() == "2"
+    _shot(page, "6-list")
+    page.goto(f"{live_server.url}/audiences/lists/")
+    assert "100%" in page.locator("tr", has_text="Kontakte").inner_text()
+    page.click("text=Kontakte")
+    page.click("#delete-list")
+    page.wait_for_url(f"{live_server.url}/audiences/lists/")
+    assert "Deleted “Kontakte”" in page.content()
