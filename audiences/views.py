@@ -311,7 +311,8 @@ def csv_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
             initial={"encoding": csv_list.encoding, "delimiter": csv_list.delimiter},
         )
         form = CsvMappingForm(
-            request.POST if "reading" not in request.POST else None, csv_list=csv_list
+            request.POST if request.method == "POST" and "reading" not in request.POST else None,
+            csv_list=csv_list,
         )
         done = _reading_post(request, csv_list, reading) or _mapping_post(request, csv_list, form)
         if done:

@@ -359,7 +359,8 @@ def render(results: dict) -> str:
         f"audience over it evaluated in {results['evaluation_seconds']} s "
         f"({results['audience_status']}, {results['audience_size']:,} members). Load average "
         f"{results['load_average_at_start']} at start, {results['load_average_at_end']} at end; "
-        f"{results['error_count']} failed requests.",
+        f"{results['error_count']} failed requests. Worker tasks at nice "
+        f"{results.get('worker_nice', 0)}.",
         "",
         "| phase and request | n | p50 ms | p95 ms | max ms |",
         "|---|---|---|---|---|",

@@ -106,9 +106,12 @@ def csv_list_set_mapping(*, csv_list: CsvList, mapping: dict[str, int | None]) -
 
 
 def csv_list_retry(*, csv_list: CsvList) -> CsvList:
-    """Import a list again after it failed (or its worker was lost)."""
-    if csv_list.status not in (CsvList.Status.ERROR, CsvList.Status.IMPORTING):
-        raise ApplicationError("Only a list whose import failed or stalled can be retried.")
+    """Import a list again after it failed (a lost worker fails it too: the task's hook).
+
+    Only from ``error``: retrying a list still importing would race its running import.
+    """
+    if csv_list.status != CsvList.Status.ERROR:
+        raise ApplicationError("Only a list whose import failed can be retried.")
     if not csv_list.mapping:
         raise ApplicationError("Map the list's columns first.")
     return _import_enqueue(csv_list)

@@ -92,6 +92,8 @@ def test_the_mapping_page_shows_and_overrides_the_detection(client, user, worksp
     client.force_login(user)
     url = reverse("audiences:csv_list", args=[csv_list.pk])
     page = client.get(url).content.decode()
+    assert "Map at least one column" not in page  # the mapping form is not bound on GET
+    assert '<option value="2" selected>Email</option>' in page
     assert "Windows-1252" in page
     assert "semicolon" in page
     client.post(url, {"reading": "1", "encoding": "latin-1", "delimiter": ","})

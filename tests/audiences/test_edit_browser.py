@@ -163,12 +163,13 @@ def test_a_semicolon_windows_file_is_read_right_then_deleted(
     page.fill("[name=name]", "Kontakte")
     page.check("[name=kind][value=people]")
     page.set_input_files("[name=file]", str(path))
-    page.click("text=Upload")
+    page.click("button:has-text('Upload')")
     reading = page.locator("#reading").inner_text()
     assert "Windows-1252" in reading
     assert "semicolon" in reading
     _shot(page, "5-mapping")
     page.click("[name=mapping]")
+    _shot(page, "6-after-import")
     page.wait_for_selector("#rows-read")
     assert "Ready" in page.locator("h1").inner_text()
     assert page.locator("#rows-read").inner_text() == "2"
