@@ -16,7 +16,6 @@ from audiences import services
 from audiences.criteria import CriteriaError
 from audiences.csv_io import DELIMITER_NAMES, ENCODINGS, sample_csv
 from audiences.forms import (
-    MAX_ID,
     AudienceForm,
     ConnectionQueryForm,
     CsvMappingForm,
@@ -44,20 +43,13 @@ from connections.selectors import connections_for_user, workspaces_for_user
 from ingestion.services.runs import ApplicationError
 
 
-def _id(pk: int) -> int:
-    """A path id, or 404 for digits no row can have (they overflow the database's integers)."""
-    if pk > MAX_ID:
-        raise Http404
-    return pk
-
-
 def _audience(request: HttpRequest, pk: int) -> Audience:
     audiences = Audience.objects.filter(workspace__memberships__user=request.user)
-    return get_object_or_404(audiences.select_related("connection", "workspace"), pk=_id(pk))
+    return get_object_or_404(audiences.select_related("connection", "workspace"), pk=pk)
 
 
 def _csv_list(request: HttpRequest, pk: int) -> CsvList:
-    return get_object_or_404(csv_lists_for_user(user=request.user), pk=_id(pk))
+    return get_object_or_404(csv_lists_for_user(user=request.user), pk=pk)
 
 
 def _bad_request(message: str) -> HttpResponse:
@@ -269,7 +261,7 @@ def _percent(gate) -> float | None:
 @login_required
 def connection_gate_status(request: HttpRequest, pk: int) -> JsonResponse:
     """Whether Salesforce criteria are unlocked yet (the builder polls this while locked)."""
-    connection = get_object_or_404(connections_for_user(user=request.user), pk=_id(pk))
+    connection = get_object_or_404(connections_for_user(user=request.user), pk=pk)
     gate = connection_gate(connection=connection)
     return JsonResponse({"locked": gate.locked, "message": gate.message, "percent": _percent(gate)})
 
@@ -396,7 +388,7 @@ def csv_list_invalid(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 def csv_list_unmatched(request: HttpRequest, pk: int, connection_pk: int) -> StreamingHttpResponse:
     """Valid rows that matched no record of the connection."""
     csv_list = _csv_list(request, pk)
-    connection = get_object_or_404(csv_list.workspace.connections, pk=_id(connection_pk))
+    connection = get_object_or_404(csv_list.workspace.connections, pk=connection_pk)
     rows = csv_list_unmatched_rows(csv_list=csv_list, connection=connection)
     return _csv_response(rows, f"list-{pk}-unmatched.csv")
 
