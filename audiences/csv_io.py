@@ -61,13 +61,15 @@ PEOPLE_FIELDS = {
 COMPANY_FIELDS = {"domain": "Company Domain", "linkedin_url": "Company LinkedIn URL"}
 TARGET_FIELDS = {"people": PEOPLE_FIELDS, "companies": COMPANY_FIELDS}
 
-# Header spellings seen in CRM and enrichment exports, compared lowercased without spaces or
-# punctuation.
+# Header spellings seen in CRM and enrichment exports (some German and Spanish, whose Excel
+# writes the semicolon files), compared lowercased without spaces or punctuation.
 SYNONYMS = {
-    "first_name": ["firstname", "first", "givenname", "fname", "forename"],
-    "last_name": ["lastname", "last", "surname", "familyname", "lname"],
+    "first_name": ["firstname", "first", "givenname", "fname", "forename", "vorname", "nombre"],
+    "last_name": ["lastname", "last", "surname", "familyname", "lname", "nachname",
+                  "apellido", "apellidos"],
     "company_name": ["companyname", "company", "account", "accountname", "organization",
-                     "organisation", "employer", "companyorganization"],
+                     "organisation", "employer", "companyorganization", "firma",
+                     "unternehmen", "empresa", "entreprise"],
     "domain": ["companydomain", "domain", "website", "companywebsite", "url", "companyurl",
                "web", "websiteurl", "domainname"],
     "linkedin_url": ["personlinkedinurl", "linkedinurl", "linkedin", "linkedinprofile",

@@ -104,3 +104,9 @@ def test_the_mapping_page_shows_and_overrides_the_detection(client, user, worksp
     csv_list.refresh_from_db()
     assert csv_list.header == ["First Name", "Last Name", "Email"]
     assert csv_list.mapping == {"first_name": 0, "last_name": 1, "email": 2}
+
+
+def test_german_and_spanish_headers_are_mapped_too(workspace, user):
+    data = "Vorname;Nachname;Firma;E-Mail\r\nJürgen;Müller;Acme;j@acme.example\r\n"
+    csv_list = _upload(workspace, user, data.encode("cp1252"))
+    assert csv_list.mapping == {"first_name": 0, "last_name": 1, "company_name": 2, "email": 3}

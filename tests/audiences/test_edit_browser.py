@@ -169,7 +169,6 @@ def test_a_semicolon_windows_file_is_read_right_then_deleted(
     assert "semicolon" in reading
     _shot(page, "5-mapping")
     page.click("[name=mapping]")
-    _shot(page, "6-after-import")
     page.wait_for_selector("#rows-read")
     assert "Ready" in page.locator("h1").inner_text()
     assert page.locator("#rows-read").inner_text() == "2"
