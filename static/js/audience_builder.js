@@ -152,7 +152,9 @@
                   include: ids("include"), exclude: ids("exclude")};
     const res = await fetch(cfg.estimate_url, {method: "POST", headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
                                                body: JSON.stringify(body), credentials: "same-origin"});
-    const data = await res.json();
+    // A refusal (400 with reasons) is JSON; anything else (a 404 page, a lost connection)
+    // shows as no estimate rather than an error in the console.
+    const data = await res.json().catch(() => ({errors: [`The estimate failed (${res.status}).`]}));
     if (mine !== seq) return;
     const total = document.getElementById("estimate-total");
     const breakdown = document.getElementById("estimate-breakdown");
