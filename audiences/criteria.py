@@ -18,6 +18,7 @@ or campaign membership on which *all* its conditions hold, so "stage is Closed W
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -371,3 +372,86 @@ def _period(operator: str, today: dt.date) -> tuple[str, str]:
     start = dt.date(year, quarter * 3 + 1, 1)
     end = dt.date(year + (quarter == 3), (quarter * 3 + 3) % 12 + 1, 1)
     return start.isoformat(), end.isoformat()
+
+
+# --- in words --------------------------------------------------------------------------------
+
+WORDS = {
+    "is_known": "is known", "is_unknown": "is unknown", "equals": "is", "not_equals": "is not",
+    "any_of": "is", "none_of": "is none of", "contains": "contains", "starts_with": "starts with",
+    "includes": "includes", "between": "is between", "in_last_n_days": "is in the last",
+    "this_quarter": "is this quarter", "last_quarter": "is last quarter",
+    "this_year": "is this year", "last_year": "is last year", "is_true": "is true",
+    "is_false": "is false",
+}  # fmt: skip
+RELATED_WORDS = {
+    "Opportunity": "has an opportunity where",
+    "CampaignMember": "is a campaign member where",
+}
+
+
+def criteria_words(raw: object, *, labels: dict[str, dict[str, str]], names: dict) -> str:
+    """The criteria as a sentence: "Contact Title contains VP and Account Industry is
+    Technology or Banking". ``labels`` maps object -> field -> label; ``names`` maps ids
+    (campaigns) to names. Tolerates any JSON: what it cannot read it quotes."""
+    if not criteria_has_conditions(raw):
+        return ""
+    return _group_words(raw, labels, names, top=True)
+
+
+def _group_words(raw: dict, labels, names, *, top: bool = False) -> str:
+    joiner = " or " if raw.get("match") == "any" else " and "
+    children = raw.get("children") if isinstance(raw.get("children"), list) else []
+    parts = [_node_words(c, labels, names) for c in children if criteria_has_conditions(c)]
+    text = joiner.join(p for p in parts if p)
+    return text if top or len(parts) < 2 else f"({text})"
+
+
+def _node_words(raw: object, labels, names) -> str:
+    if not isinstance(raw, dict):
+        return ""
+    if raw.get("type") == "group":
+        return _group_words(raw, labels, names)
+    if raw.get("type") == "related":
+        conditions = raw.get("conditions") if isinstance(raw.get("conditions"), list) else []
+        inner = " and ".join(
+            _condition_words({**c, "object": raw.get("object")}, labels, names, prefix=False)
+            for c in conditions
+            if isinstance(c, dict)
+        )
+        return f"{RELATED_WORDS.get(raw.get('object'), str(raw.get('object')))} {inner}"
+    return _condition_words(raw, labels, names)
+
+
+def _condition_words(raw: dict, labels, names, *, prefix: bool = True) -> str:
+    sobject, name = str(raw.get("object")), str(raw.get("field"))
+    label = labels.get(sobject, {}).get(name, name)
+    subject = f"{sobject} {label}" if prefix else label
+    operator = raw.get("operator")
+    value = raw.get("value")
+    words = WORDS.get(operator, str(operator))
+    if operator in NO_VALUE:
+        return f"{subject} {words}"
+    if operator == "between" and isinstance(value, list) and len(value) == 2:
+        return f"{subject} is between {_shown(value[0], names)} and {_shown(value[1], names)}"
+    if operator == "in_last_n_days":
+        return f"{subject} is in the last {_shown(value, names)} days"
+    if operator in ("gt", "lt"):
+        words = _comparison(operator, value)
+    values = value if isinstance(value, list) else [value]
+    joiner = ", " if operator == "none_of" else " or "
+    return f"{subject} {words} {joiner.join(_shown(v, names) for v in values)}"
+
+
+def _comparison(operator: str, value: object) -> str:
+    value = str(value)
+    dated = len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-"
+    if dated:
+        return "is after" if operator == "gt" else "is before"
+    return "is more than" if operator == "gt" else "is less than"
+
+
+def _shown(value: object, names: dict) -> str:
+    if isinstance(value, str):
+        return names.get(value, value)
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 
 from audiences.criteria import CriteriaError
-from audiences.csv_io import TARGET_FIELDS
+from audiences.csv_io import DELIMITER_NAMES, ENCODINGS, TARGET_FIELDS
 from audiences.models import Audience, CsvList
 from audiences.selectors import audience_criteria_check
 
@@ -20,8 +19,11 @@ class AudienceForm(forms.Form):
     initial ingestion completes, Salesforce criteria are refused with the reason and progress.
     """
 
-    name = forms.CharField(max_length=200)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # Not stripped: an unchanged save stores the text exactly as it was loaded.
+    name = forms.CharField(max_length=200, strip=False)
+    description = forms.CharField(
+        required=False, strip=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     holds = forms.ChoiceField(choices=Audience.Holds.choices, initial=Audience.Holds.PEOPLE)
     criteria = forms.JSONField(required=False, widget=forms.HiddenInput)
     include = forms.ModelMultipleChoiceField(
@@ -31,20 +33,45 @@ class AudienceForm(forms.Form):
         queryset=CsvList.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, connection, **kwargs) -> None:
+    def __init__(self, *args, connection, audience=None, locked: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.connection = connection
-        lists = CsvList.objects.filter(
-            workspace=connection.workspace, status=CsvList.Status.READY
-        ).order_by("name")
-        self.fields["include"].queryset = lists
-        self.fields["exclude"].queryset = lists
+        self.audience = audience
+        # Closed gate on an audience that has criteria: they are kept as stored, whatever the
+        # (disabled) builder posts, and the page says so.
+        self.keeps_criteria = bool(locked and audience and audience.criteria)
+        used = audience.list_uses.values("csv_list") if audience else CsvList.objects.none()
+        lists = CsvList.objects.filter(workspace=connection.workspace).filter(
+            Q(status=CsvList.Status.READY) | Q(pk__in=used)
+        )
+        self.fields["include"].queryset = lists.order_by("name")
+        self.fields["exclude"].queryset = lists.order_by("name")
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if not name.strip():
+            raise forms.ValidationError("Give the audience a name.")
+        return name
+
+    def clean_description(self):
+        # Browsers post a textarea's line breaks as CRLF whatever they loaded.
+        return self.cleaned_data["description"].replace("\r\n", "\n")
+
+    def clean_criteria(self):
+        criteria = self.cleaned_data.get("criteria")
+        if self.keeps_criteria:
+            return self.audience.criteria
+        if criteria in (None, "", {}):
+            return {}
+        if not isinstance(criteria, dict):
+            raise forms.ValidationError("The filters must be a JSON object (a group).")
+        return criteria
 
     def clean(self) -> dict:
         data = super().clean()
         if set(data.get("include") or ()) & set(data.get("exclude") or ()):
             self.add_error("exclude", "A list cannot be both included and excluded.")
-        if "holds" in data:
+        if "holds" in data and "criteria" in data and not self.keeps_criteria:
             try:
                 audience_criteria_check(
                     connection=self.connection, holds=data["holds"], criteria=data.get("criteria")
@@ -60,7 +87,8 @@ class AudienceForm(forms.Form):
             "name": audience.name,
             "description": audience.description,
             "holds": audience.holds,
-            "criteria": json.dumps(audience.criteria or {}),
+            # The dict itself: the JSON field serialises it once (a string would be twice).
+            "criteria": audience.criteria or {},
             "include": [u.csv_list_id for u in uses if u.mode == "include"],
             "exclude": [u.csv_list_id for u in uses if u.mode == "exclude"],
         }
@@ -72,7 +100,10 @@ class CsvUploadForm(forms.Form):
     name = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=CsvList.Kind.choices, widget=forms.RadioSelect)
     workspace = forms.ModelChoiceField(queryset=None, empty_label=None)
-    file = forms.FileField(help_text="UTF-8 (with or without BOM) or Latin-1; up to 25 MB.")
+    file = forms.FileField(
+        help_text="A CSV (comma, semicolon, tab or pipe separated) in UTF-8, UTF-16, "
+        "Windows-1252 or Latin-1; up to 25 MB."
+    )
 
     def __init__(self, *args, workspaces, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -108,3 +139,63 @@ class CsvMappingForm(forms.Form):
 
     def mapping(self) -> dict[str, int | None]:
         return {t: int(v) if v != "" else None for t, v in self.cleaned_data.items()}
+
+
+class CsvReadingForm(forms.Form):
+    """Override the detected encoding and delimiter of a list waiting for its mapping."""
+
+    encoding = forms.ChoiceField(choices=list(ENCODINGS.items()))
+    delimiter = forms.ChoiceField(
+        choices=[(d, name.capitalize()) for d, name in DELIMITER_NAMES.items()]
+    )
+
+
+MAX_ID = 2**63 - 1  # larger ids are not ids (and overflow SQLite's integers)
+
+
+class IdListField(forms.Field):
+    """A JSON list of ids, e.g. ``[3, 5]`` (what the builder posts for CSV lists)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in (None, ""):
+            return []
+        ok = isinstance(value, list) and all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_ID for v in value
+        )
+        if not ok:
+            raise forms.ValidationError("Expected a list of list ids.")
+        return value
+
+
+class EstimateForm(forms.Form):
+    """The builder's estimate request (a JSON object)."""
+
+    connection = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    holds = forms.ChoiceField(choices=Audience.Holds.choices, required=False)
+    criteria = forms.Field(required=False)
+    include = IdListField(required=False)
+    exclude = IdListField(required=False)
+
+    def clean_connection(self):
+        value = self.data.get("connection")
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise forms.ValidationError("Expected a connection id.")
+        return self.cleaned_data["connection"]
+
+    def clean_holds(self):
+        return self.cleaned_data.get("holds") or Audience.Holds.PEOPLE
+
+    def clean_criteria(self):
+        criteria = self.cleaned_data.get("criteria")
+        if criteria in (None, "", {}):
+            return {}
+        if not isinstance(criteria, dict):
+            raise forms.ValidationError("The filters must be a JSON object (a group).")
+        return criteria
+
+
+class ConnectionQueryForm(forms.Form):
+    """``?connection=<id>`` on the new-audience page (optional)."""
+
+    connection = forms.IntegerField(min_value=1, max_value=MAX_ID, required=False)

@@ -121,6 +121,7 @@ class CsvList(models.Model):
     class Status(models.TextChoices):
         MAPPING = "mapping", "Waiting for column mapping"
         IMPORTING = "importing", "Importing"
+        MATCHING = "matching", "Matching"
         READY = "ready", "Ready"
         ERROR = "error", "Error"
 
@@ -131,6 +132,7 @@ class CsvList(models.Model):
     original_name = models.CharField(max_length=255, blank=True)
     size_bytes = models.PositiveBigIntegerField(default=0)
     encoding = models.CharField(max_length=16, blank=True)
+    delimiter = models.CharField(max_length=1, default=",")
     header = models.JSONField(default=list, blank=True)
     mapping = models.JSONField(
         default=dict, blank=True, help_text="Target field -> index of the CSV column."
@@ -140,6 +142,9 @@ class CsvList(models.Model):
     total_rows = models.PositiveIntegerField(default=0)
     valid_rows = models.PositiveIntegerField(default=0)
     invalid_rows = models.PositiveIntegerField(default=0)
+    matched_rows = models.JSONField(
+        default=dict, blank=True, help_text="Connection id -> valid rows matched so far."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -151,6 +156,18 @@ class CsvList(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def working(self) -> bool:
+        """Importing or matching: the page refreshes itself until this ends."""
+        return self.status in (self.Status.IMPORTING, self.Status.MATCHING)
+
+    @property
+    def match_rates(self) -> list[float | None]:
+        """Matched over valid rows, per connection matched so far."""
+        if not self.valid_rows:
+            return [None for _ in self.matched_rows]
+        return [n / self.valid_rows for n in self.matched_rows.values()]
 
 
 class CsvRow(models.Model):

@@ -83,7 +83,10 @@ def registrable_domain(value: object) -> str | None:
     text = value.strip().lower()
     if "@" in text and "/" not in text:
         text = text.rsplit("@", 1)[1]
-    host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    try:
+        host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    except ValueError:  # "http://[globex.com": an unclosed IPv6 bracket
+        return None
     host = host.strip(".")
     if not host or not _HOST_RE.match(host) or "." not in host:
         return None

@@ -19,6 +19,8 @@ urlpatterns = [
     path("lists/", views.csv_lists, name="csv_lists"),
     path("lists/sample-<str:kind>.csv", views.csv_sample, name="csv_sample"),
     path("lists/<int:pk>/", views.csv_list_detail, name="csv_list"),
+    path("lists/<int:pk>/retry/", views.csv_list_retry, name="csv_list_retry"),
+    path("lists/<int:pk>/delete/", views.csv_list_delete, name="csv_list_delete"),
     path("lists/<int:pk>/invalid.csv", views.csv_list_invalid, name="csv_list_invalid"),
     path(
         "lists/<int:pk>/unmatched-<int:connection_pk>.csv",

@@ -14,8 +14,15 @@ from django.views.decorators.http import require_POST
 
 from audiences import services
 from audiences.criteria import CriteriaError
-from audiences.csv_io import sample_csv
-from audiences.forms import AudienceForm, CsvMappingForm, CsvUploadForm
+from audiences.csv_io import DELIMITER_NAMES, ENCODINGS, sample_csv
+from audiences.forms import (
+    AudienceForm,
+    ConnectionQueryForm,
+    CsvMappingForm,
+    CsvReadingForm,
+    CsvUploadForm,
+    EstimateForm,
+)
 from audiences.models import Audience, CsvList
 from audiences.normalise import cell_safe
 from audiences.selectors import (
@@ -24,7 +31,7 @@ from audiences.selectors import (
     audience_size_estimate,
     connection_gate,
 )
-from audiences.selectors.builder import builder_config
+from audiences.selectors.builder import audience_criteria_words, builder_config
 from audiences.selectors.lists import (
     csv_list_invalid_rows,
     csv_list_match_counts,
@@ -43,6 +50,16 @@ def _audience(request: HttpRequest, pk: int) -> Audience:
 
 def _csv_list(request: HttpRequest, pk: int) -> CsvList:
     return get_object_or_404(csv_lists_for_user(user=request.user), pk=pk)
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
+KEPT_CRITERIA = (
+    "Salesforce filters are locked until the connection's first ingestion completes, so this "
+    "audience's filters were kept exactly as they were."
+)
 
 
 class _Echo:
@@ -79,7 +96,7 @@ def _save(request, form, connection, audience=None) -> Audience:
     data = form.cleaned_data
     fields = {
         "name": data["name"], "holds": data["holds"], "description": data["description"],
-        "criteria": data.get("criteria") or {}, "include": list(data["include"]),
+        "criteria": data["criteria"], "include": list(data["include"]),
         "exclude": list(data["exclude"]),
     }  # fmt: skip
     if audience is None:
@@ -95,7 +112,14 @@ def _save(request, form, connection, audience=None) -> Audience:
 
 def _builder(request: HttpRequest, connection, audience: Audience | None) -> HttpResponse:
     initial = AudienceForm.initial_for(audience) if audience else {}
-    form = AudienceForm(request.POST or None, connection=connection, initial=initial)
+    gate = connection_gate(connection=connection)
+    form = AudienceForm(
+        request.POST or None,
+        connection=connection,
+        audience=audience,
+        locked=gate.locked,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             audience = _save(request, form, connection, audience)
@@ -103,14 +127,16 @@ def _builder(request: HttpRequest, connection, audience: Audience | None) -> Htt
             form.add_error(None, error.message)
         else:
             messages.success(request, f"Saved “{audience.name}”.")
+            if form.keeps_criteria:
+                messages.info(request, KEPT_CRITERIA)
             return redirect("audiences:detail", pk=audience.pk)
-    gate = connection_gate(connection=connection)
     context = {
         "form": form,
         "audience": audience,
         "connection": connection,
         "connections": connections_for_user(user=request.user),
         "gate": gate,
+        "kept_criteria": KEPT_CRITERIA if form.keeps_criteria else "",
         "config": builder_config(
             connection=connection, gate=gate, criteria=form["criteria"].value()
         ),
@@ -122,7 +148,10 @@ def _builder(request: HttpRequest, connection, audience: Audience | None) -> Htt
 def audience_new(request: HttpRequest) -> HttpResponse:
     """The builder for a new audience on one of the user's connections."""
     connections = connections_for_user(user=request.user)
-    chosen = request.GET.get("connection")
+    query = ConnectionQueryForm(request.GET)
+    if not query.is_valid():
+        return _bad_request("?connection= takes a connection id.")
+    chosen = query.cleaned_data["connection"]
     connection = get_object_or_404(connections, pk=chosen) if chosen else connections.first()
     if connection is None:
         messages.info(request, "Connect a Salesforce org first: audiences are built on its data.")
@@ -150,6 +179,7 @@ def audience_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "evaluations": evaluations,
         "last": evaluations[0] if evaluations else None,
         "lists": audience.list_uses.select_related("csv_list"),
+        "criteria_words": audience_criteria_words(audience=audience),
         "warnings": platform_warnings(
             size=summary.get("matchable"), minimums=settings.AUDIENCE_PLATFORM_MINIMUMS
         ),
@@ -185,37 +215,40 @@ def audience_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     return _csv_response(audience_export_rows(audience=audience), f"audience-{audience.pk}.csv")
 
 
-def _estimate_input(request: HttpRequest):
+def _estimate_input(request: HttpRequest) -> EstimateForm:
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
-        raise Http404 from None
-    connections = connections_for_user(user=request.user)
-    connection = get_object_or_404(connections, pk=body.get("connection"))
-    lists = {lst.pk: lst for lst in CsvList.objects.filter(workspace=connection.workspace)}
-    return connection, body, lists
+        body = None
+    return EstimateForm(body if isinstance(body, dict) else {"connection": None})
 
 
 @login_required
 @require_POST
 def audience_estimate(request: HttpRequest) -> JsonResponse:
     """Live size estimate for criteria being edited (the builder calls this as they change)."""
-    connection, body, lists = _estimate_input(request)
+    form = _estimate_input(request)
+    if not form.is_valid():
+        errors = [f"{name}: {' '.join(e)}" for name, e in form.errors.items()]
+        return JsonResponse({"errors": errors}, status=400)
+    data = form.cleaned_data
+    connections = connections_for_user(user=request.user)
+    connection = get_object_or_404(connections, pk=data["connection"])
+    lists = {lst.pk: lst for lst in CsvList.objects.filter(workspace=connection.workspace)}
     gate = connection_gate(connection=connection)
     result = {"locked": gate.locked, "message": gate.message, "percent": _percent(gate)}
-    criteria, holds = body.get("criteria") or {}, body.get("holds", "people")
-    if holds not in Audience.Holds.values:
-        return JsonResponse({**result, "errors": ["Unknown audience type."]}, status=400)
     try:
-        tree = audience_criteria_check(connection=connection, holds=holds, criteria=criteria)
+        tree = audience_criteria_check(
+            connection=connection, holds=data["holds"], criteria=data["criteria"]
+        )
     except CriteriaError as error:
         return JsonResponse({**result, "errors": error.messages}, status=400)
     spec = AudienceSpec(
         connection=connection,
-        holds=holds,
+        holds=data["holds"],
         tree=tree,
-        include=tuple(lists[i] for i in body.get("include", []) if i in lists),
-        exclude=tuple(lists[i] for i in body.get("exclude", []) if i in lists),
+        include=tuple(lists[i] for i in data["include"] if i in lists),
+        exclude=tuple(lists[i] for i in data["exclude"] if i in lists),
     )
     estimate = audience_size_estimate(spec=spec)
     return JsonResponse({**result, "total": estimate.total, "by_object": estimate.by_object})
@@ -252,32 +285,96 @@ def csv_lists(request: HttpRequest) -> HttpResponse:
             form.add_error("file", error.message)
         else:
             return redirect("audiences:csv_list", pk=csv_list.pk)
-    lists = csv_lists_for_user(user=request.user)
-    return render(request, "audiences/csv_lists.html", {"form": form, "lists": lists})
+    lists = list(csv_lists_for_user(user=request.user))
+    working = any(lst.working for lst in lists)
+    context = {"form": form, "lists": lists, "working": working}
+    return render(request, "audiences/csv_lists.html", context)
 
 
 @login_required
 def csv_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Column mapping (before import), then counts, match rates and downloads."""
+    """Reading options and column mapping (before import), then progress, counts, match rates
+    and downloads."""
     csv_list = _csv_list(request, pk)
-    form = None
+    form = reading = None
     if csv_list.status == CsvList.Status.MAPPING:
-        form = CsvMappingForm(request.POST or None, csv_list=csv_list)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.csv_list_set_mapping(csv_list=csv_list, mapping=form.mapping())
-            except ApplicationError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, f"Importing “{csv_list.name}”.")
-                return redirect("audiences:csv_list", pk=pk)
+        reading = CsvReadingForm(
+            request.POST if "reading" in request.POST else None,
+            initial={"encoding": csv_list.encoding, "delimiter": csv_list.delimiter},
+        )
+        form = CsvMappingForm(
+            request.POST if request.method == "POST" and "reading" not in request.POST else None,
+            csv_list=csv_list,
+        )
+        done = _reading_post(request, csv_list, reading) or _mapping_post(request, csv_list, form)
+        if done:
+            return redirect("audiences:csv_list", pk=csv_list.pk)
     matches = [
         csv_list_match_counts(csv_list=csv_list, connection=c)
         for c in csv_list.workspace.connections.all()
     ]
     invalid = csv_list.rows.filter(is_valid=False).order_by("row_number")[:20]
-    context = {"csv_list": csv_list, "form": form, "matches": matches, "invalid": invalid}
+    context = {
+        "csv_list": csv_list,
+        "form": form,
+        "reading": reading,
+        "matches": matches,
+        "invalid": invalid,
+        "delimiter_name": DELIMITER_NAMES.get(csv_list.delimiter, csv_list.delimiter),
+        "encoding_name": ENCODINGS.get(csv_list.encoding, csv_list.encoding),
+        "uses": csv_list.uses.select_related("audience"),
+    }
     return render(request, "audiences/csv_list.html", context)
+
+
+def _reading_post(request: HttpRequest, csv_list: CsvList, form: CsvReadingForm) -> bool:
+    if not form.is_bound or not form.is_valid():
+        return False
+    try:
+        services.csv_list_set_reading(csv_list=csv_list, **form.cleaned_data)
+    except ApplicationError as error:
+        form.add_error(None, error.message)
+        return False
+    messages.success(request, "Read the file again with the encoding and delimiter you chose.")
+    return True
+
+
+def _mapping_post(request: HttpRequest, csv_list: CsvList, form: CsvMappingForm) -> bool:
+    if not form.is_bound or not form.is_valid():
+        return False
+    try:
+        services.csv_list_set_mapping(csv_list=csv_list, mapping=form.mapping())
+    except ApplicationError as error:
+        form.add_error(None, error.message)
+        return False
+    messages.success(request, f"Importing “{csv_list.name}”.")
+    return True
+
+
+@login_required
+@require_POST
+def csv_list_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import a failed (or stalled) list again."""
+    csv_list = _csv_list(request, pk)
+    try:
+        services.csv_list_retry(csv_list=csv_list)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Importing “{csv_list.name}” again.")
+    return redirect("audiences:csv_list", pk=csv_list.pk)
+
+
+@login_required
+@require_POST
+def csv_list_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a list; audiences that used it drop it and are evaluated again."""
+    csv_list = _csv_list(request, pk)
+    name = csv_list.name
+    dropped = services.csv_list_delete(csv_list=csv_list)
+    note = f" {len(dropped)} audience(s) no longer use it and are re-evaluated." if dropped else ""
+    messages.success(request, f"Deleted “{name}”.{note}")
+    return redirect("audiences:csv_lists")
 
 
 @login_required

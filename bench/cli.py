@@ -19,7 +19,7 @@ from bench.database import DatabaseError, create_database, database_url, django_
 from emulator.data.profiles import PROFILES
 
 BENCH_DIR = Path(__file__).resolve().parent
-PARTS = ("initial", "rest", "incremental", "memory", "latency", "audience")
+PARTS = ("initial", "rest", "incremental", "memory", "latency", "audience", "site")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -181,7 +181,7 @@ def render(results: dict) -> str:
     notes = time_notes(parts)
     if notes:
         lines += ["Where the time went, for the timings not met:", "", *notes, ""]
-    for section in (_initial, _incremental, _memory, _latency, _audience):
+    for section in (_initial, _incremental, _memory, _latency, _audience, _site):
         lines += section(parts)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -341,3 +341,11 @@ def summary_lines(parts: dict) -> list[str]:
         f"  {t.verdict:<14} {t.figure}: {t.shown or '-'} (target {t.target})"
         for t in targets(parts)
     ]
+
+
+def _site(parts: dict) -> list[str]:
+    """The site's responsiveness under a long import (bench/site_load.py)."""
+    from bench import site_load
+
+    site = parts.get("site")
+    return ["## Site responsiveness", "", site_load.render(site), ""] if site else []

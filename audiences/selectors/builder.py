@@ -14,6 +14,7 @@ from audiences.criteria import (
     OPERATORS,
     RELATED_OBJECTS,
     allowed_objects,
+    criteria_words,
     field_kind,
 )
 from audiences.selectors.compiler import Gate, _text, connection_fields, records_of
@@ -73,3 +74,13 @@ def builder_config(*, connection: Connection, gate: Gate, criteria: object) -> d
         "estimate_url": reverse("audiences:estimate"),
         "gate_url": reverse("audiences:gate", args=[connection.pk]),
     }
+
+
+def audience_criteria_words(*, audience) -> str:
+    """The audience's criteria in words, with field labels and campaign names."""
+    if not audience.criteria:
+        return ""
+    described = connection_fields(connection=audience.connection)
+    labels = {obj: {n: f.label for n, f in fields.items()} for obj, fields in described.items()}
+    names = dict(_campaigns(audience.connection))
+    return criteria_words(audience.criteria, labels=labels, names=names)

@@ -39,7 +39,6 @@ from django.db.models.lookups import (
 from django.utils import timezone
 
 from audiences.criteria import (
-    EMPTY,
     FILTER_OBJECTS,
     RELATED_OBJECTS,
     Condition,
@@ -129,7 +128,8 @@ def connection_fields(*, connection: Connection) -> dict[str, dict[str, FieldInf
 def audience_criteria_check(*, connection: Connection, holds: str, criteria: object) -> Group:
     """Validate criteria for a connection, gate included; ``CriteriaError`` says why not."""
     if not criteria_has_conditions(criteria):
-        return EMPTY
+        # No condition, so no gate and no fields to check; the shape still must be right.
+        return criteria_parse(criteria, fields={}, holds=holds)
     gate = connection_gate(connection=connection)
     if gate.locked:
         raise CriteriaError([gate.message])
@@ -143,12 +143,16 @@ class FieldText(KeyTextTransform):
     """``data->>'Name'``: SQL NULL for a missing key and for a JSON null, on both databases.
 
     Django's own SQLite form returns the text 'null' for a JSON null (to tell it from a
-    missing key), which would make "is unknown" miss empty fields.
+    missing key), which would make "is unknown" miss empty fields. The path is written into
+    the SQL as a literal (quotes doubled), not bound: SQLite uses an index on an expression
+    only when the query spells the same expression, constants included (audiences migration
+    0004). Reference: https://www.sqlite.org/expridx.html
     """
 
     def as_sqlite(self, compiler, connection):
         lhs, params, key_transforms = self.preprocess_lhs(compiler, connection)
-        return f"JSON_EXTRACT({lhs}, %s)", (*params, compile_json_path(key_transforms))
+        path = compile_json_path(key_transforms).replace("'", "''")
+        return f"JSON_EXTRACT({lhs}, '{path}')", tuple(params)
 
 
 def _text(name: str) -> FieldText:

@@ -6,13 +6,18 @@ from audiences.services.audiences import (
     audience_create,
     audience_evaluate,
     audience_evaluate_enqueue,
+    audience_fail,
     audience_refresh_enqueue,
     audience_update,
 )
 from audiences.services.lists import (
+    csv_list_delete,
+    csv_list_fail,
     csv_list_import,
     csv_list_rematch,
+    csv_list_retry,
     csv_list_set_mapping,
+    csv_list_set_reading,
     csv_list_upload,
 )
 
@@ -21,10 +26,15 @@ __all__ = [
     "audience_create",
     "audience_evaluate",
     "audience_evaluate_enqueue",
+    "audience_fail",
     "audience_refresh_enqueue",
     "audience_update",
+    "csv_list_delete",
+    "csv_list_fail",
     "csv_list_import",
     "csv_list_rematch",
+    "csv_list_retry",
     "csv_list_set_mapping",
+    "csv_list_set_reading",
     "csv_list_upload",
 ]

@@ -88,10 +88,16 @@ def audience_update(
     exclude: list[CsvList] = (),
 ) -> Audience:
     """Change an audience's definition (same rules as creating one); it becomes a draft
-    until evaluated again."""
+    until evaluated again.
+
+    Criteria identical to the stored ones are kept as they are, unchecked: an unchanged save
+    stores what the page loaded (invariant 13), even while the gate is closed after the
+    connection's data was deleted.
+    """
     criteria = criteria or {}
+    changed = criteria != (audience.criteria or {}) or holds != audience.holds
     _check(workspace=audience.workspace, connection=audience.connection, holds=holds,
-           criteria=criteria, lists=[*include, *exclude])  # fmt: skip
+           criteria=criteria if changed else {}, lists=[*include, *exclude])  # fmt: skip
     audience.name, audience.holds, audience.description = name, holds, description
     audience.criteria = criteria
     if audience.status != Audience.Status.MATCHING:
@@ -118,7 +124,13 @@ def audience_evaluate_enqueue(*, audience: Audience, trigger: str) -> Audience:
     Audience.objects.filter(pk=audience.pk).update(status=Audience.Status.MATCHING, progress=0)
     audience.status, audience.progress = Audience.Status.MATCHING, 0
     transaction.on_commit(
-        lambda: async_task("audiences.tasks.audience_evaluate", audience.pk, trigger, None)
+        lambda: async_task(
+            "audiences.tasks.audience_evaluate",
+            audience.pk,
+            trigger,
+            None,
+            hook="audiences.tasks.audience_evaluate_done",
+        )
     )
     return audience
 
@@ -139,6 +151,7 @@ def audience_refresh_enqueue(*, connection: Connection, sync_run_id: int | None)
                 sync_run_id,
                 task_name=f"audience-{pk}-after-{sync_run_id}",
                 group=f"connection-{connection.pk}-audiences",
+                hook="audiences.tasks.audience_evaluate_done",
             )
         )
     return len(ids)
@@ -161,10 +174,17 @@ def audience_evaluate(
     started = time.monotonic()
     Audience.objects.filter(pk=audience.pk).update(status=Audience.Status.MATCHING, progress=5)
     try:
-        spec = audience_spec(audience=audience)
+        return _evaluate(audience, trigger, sync_run_id, started)
     except CriteriaError as error:
         _fail(audience, " ".join(error.messages))
-        return None
+    except Exception:  # any failure must end visible with a retry (invariant 13), never stuck
+        logger.exception("Evaluation of audience %s failed", audience.pk)
+        _fail(audience, "The evaluation stopped on an unexpected problem; re-evaluate to retry.")
+    return None
+
+
+def _evaluate(audience: Audience, trigger: str, sync_run_id, started: float):
+    spec = audience_spec(audience=audience)
     for csv_list in (*spec.include, *spec.exclude):
         csv_list_rematch(csv_list=csv_list, connection=audience.connection)
     _progress(audience, 40)
@@ -177,40 +197,58 @@ def audience_evaluate(
     return _record(audience, spec, wanted, trigger, sync_run_id, started)
 
 
-@transaction.atomic
 def _record(audience, spec, wanted: dict[int, str], trigger, sync_run_id, started):
+    """Apply the member diff a batch per transaction (never one over the whole audience, so
+    sign-ins and pages never wait on it), then the new size and history in one small one."""
     existing = set(
         AudienceMember.objects.filter(audience=audience).values_list("record_id", flat=True)
     )
     added = [pk for pk in wanted if pk not in existing]
     removed = [pk for pk in existing if pk not in wanted]
     for start in range(0, len(removed), BATCH):
-        chunk = removed[start : start + BATCH]
-        AudienceMember.objects.filter(audience=audience, record_id__in=chunk).delete()
-    AudienceMember.objects.bulk_create(
-        [AudienceMember(audience=audience, record_id=pk, sobject=wanted[pk]) for pk in added],
-        batch_size=BATCH,
-    )
-    previous = audience.size if audience.last_evaluated_at else None
-    audience.size = len(wanted)
-    audience.match_rate = (
+        with transaction.atomic():
+            chunk = removed[start : start + BATCH]
+            AudienceMember.objects.filter(audience=audience, record_id__in=chunk).delete()
+    for start in range(0, len(added), BATCH):
+        with transaction.atomic():
+            AudienceMember.objects.bulk_create(
+                [AudienceMember(audience=audience, record_id=pk, sobject=wanted[pk])
+                 for pk in added[start : start + BATCH]],
+                ignore_conflicts=True,
+            )  # fmt: skip
+    _progress(audience, 90)
+    summary = audience_summary_compute(audience=audience)
+    match_rate = (
         csv_lists_match_rate(csv_lists=spec.include, connection=audience.connection)
         if spec.include
         else None
     )
-    audience.summary = audience_summary_compute(audience=audience)
+    with transaction.atomic():
+        return _finish(audience, spec, wanted, summary, match_rate, trigger, sync_run_id,
+                       started, len(added), len(removed))  # fmt: skip
+
+
+def _finish(audience, spec, wanted, summary, match_rate, trigger, sync_run_id, started,
+            added: int, removed: int) -> AudienceEvaluation:  # fmt: skip
+    previous = audience.size if audience.last_evaluated_at else None
+    audience.size, audience.match_rate, audience.summary = len(wanted), match_rate, summary
     audience.status, audience.progress, audience.status_message = Audience.Status.READY, 100, ""
     audience.last_evaluated_at = timezone.now()
     audience.save()
     return AudienceEvaluation.objects.create(
         audience=audience, trigger=trigger, sync_run_id=sync_run_id, size=audience.size,
-        previous_size=previous, added=len(added), removed=len(removed),
+        previous_size=previous, added=added, removed=removed,
         match_rate=audience.match_rate, criteria=audience.criteria,
         lists=[{"list": lst.name, "id": lst.pk, "mode": mode}
                for mode, lists in (("include", spec.include), ("exclude", spec.exclude))
                for lst in lists],
         duration_ms=int((time.monotonic() - started) * 1000),
     )  # fmt: skip
+
+
+def audience_fail(*, audience: Audience, message: str) -> None:
+    """End an evaluation in ``error`` with a message (Re-evaluate is the retry)."""
+    _fail(audience, message)
 
 
 def _fail(audience: Audience, message: str) -> None:

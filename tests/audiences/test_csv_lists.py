@@ -67,7 +67,10 @@ def test_company_headers_map_too():
     [
         (b"\xef\xbb\xbfEmail\nz\xc3\xa9@acme.example\n", "utf-8-sig"),
         ("Email\nzé@acme.example\n".encode(), "utf-8"),
-        ("Email,Name\nx@acme.example,Zoë Müller\n".encode("latin-1"), "latin-1"),
+        # Latin-1 text without bytes 0x80-0x9F reads identically as Windows-1252, its superset.
+        ("Email,Name\nx@acme.example,Zoë Müller\n".encode("latin-1"), "cp1252"),
+        ("Email,Name\nx@acme.example,“Pepe”\n".encode("cp1252"), "cp1252"),
+        ("Email,Name\nx@acme.example,Zoë\n".encode("utf-16"), "utf-16"),
     ],
 )
 def test_encodings_are_detected(data, encoding):

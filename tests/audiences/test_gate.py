@@ -98,7 +98,7 @@ def test_the_builder_page_shows_the_reason_and_progress(loading_connection, clie
     page = client.get(reverse("audiences:new")).content.decode()
     assert "Salesforce filters are locked until the initial ingestion completes" in page
     assert "400 records ingested of about 6,000" in page
-    assert 'class="progress gate-progress"' in page
+    assert '<progress id="gate-bar" class="gate-progress"' in page
 
 
 def test_the_estimate_endpoint_refuses_criteria(loading_connection, client, user):

@@ -1,4 +1,7 @@
-<script>
+// The audience builder: renders the criteria tree from its JSON (passed with json_script as
+// "builder-config"), keeps the hidden "criteria" field in step, asks for a live size estimate,
+// and polls the ingestion gate while Salesforce filters are locked. A static file, so the
+// Content-Security-Policy needs no 'unsafe-inline'.
 (function () {
   "use strict";
   const cfg = JSON.parse(document.getElementById("builder-config").textContent);
@@ -11,9 +14,13 @@
   let tree = normalise(cfg.criteria);
   let timer = null, seq = 0;
 
+  // The stored tree as it is (a group whose "type" may be implicit); anything else is empty.
   function normalise(raw) {
-    if (!raw || raw.type !== "group") return {type: "group", match: "all", children: []};
-    raw.children = raw.children || [];
+    if (typeof raw === "string") { try { raw = JSON.parse(raw); } catch (e) { raw = null; } }
+    if (!raw || typeof raw !== "object" || Array.isArray(raw) || (raw.type && raw.type !== "group")) {
+      return {type: "group", match: "all", children: []};
+    }
+    if (!Array.isArray(raw.children)) raw.children = [];
     return raw;
   }
   function el(tag, attrs, ...kids) {
@@ -39,10 +46,11 @@
     const f = fieldsOf(obj)[0];
     return {type: "condition", object: obj, field: f ? f.name : "", operator: "is_known", value: null};
   }
-  function valueEditor(cond, info) {
+  // cond: the condition as shown (with its object); target: the tree node that gets the value.
+  function valueEditor(cond, info, target) {
     const op = cond.operator;
     if (!info || cfg.no_value.includes(op)) return el("span");
-    const set = (v) => { cond.value = v; schedule(); sync(); };
+    const set = (v) => { target.value = v; cond.value = v; schedule(); sync(); };
     if (op === "between") {
       const type = info.kind === "date" ? "date" : "number";
       const v = Array.isArray(cond.value) ? cond.value : ["", ""];
@@ -55,7 +63,6 @@
     if (op === "in_last_n_days") {
       const i = el("input", {type: "number", min: 1, value: cond.value ?? 90, class: "value-input short", "aria-label": "days"});
       i.addEventListener("input", () => set(i.value));
-      if (cond.value == null) cond.value = 90;
       return el("span", {class: "row"}, i, " days");
     }
     const isCampaign = cond.object === "CampaignMember" && info.name === "CampaignId";
@@ -67,7 +74,6 @@
       return s;
     }
     if (choices.length && (op === "equals" || op === "not_equals")) {
-      if (cond.value == null) cond.value = choices[0][0];
       return select(choices, cond.value, (v) => set(v), {class: "value-input", "aria-label": "value"});
     }
     const type = info.kind === "number" ? "number" : info.kind === "date" ? "date" : "text";
@@ -78,17 +84,28 @@
     i.addEventListener("input", () => set(listy ? i.value.split(",").map((x) => x.trim()).filter(Boolean) : i.value));
     return i;
   }
-  function conditionRow(cond, objects, onRemove) {
-    const info = fieldInfo(cond.object, cond.field);
+  // Rendering never changes the tree (an unchanged save stores what was loaded): defaults
+  // are set when the customer changes a field or an operator, not when a row is drawn.
+  function withDefault(cond, obj) {
+    const info = fieldInfo(obj, cond.field);
+    if (!info) return;
+    const isCampaign = obj === "CampaignMember" && info.name === "CampaignId";
+    const choices = isCampaign ? cfg.campaigns : (info.picklist || []).map((p) => [p, p]);
+    if (cond.operator === "in_last_n_days") cond.value = 90;
+    else if (choices.length && (cond.operator === "equals" || cond.operator === "not_equals")) cond.value = choices[0][0];
+  }
+  function conditionRow(cond, objects, onRemove, fixedObject) {
+    const obj = fixedObject || cond.object;
+    const info = fieldInfo(obj, cond.field);
     const objectSel = objects.length > 1
-      ? select(objects.map((o) => [o, o]), cond.object, (v) => { Object.assign(cond, newCondition(v)); changed(); }, {"aria-label": "object"})
-      : el("span", {class: "badge badge-idle"}, cond.object);
-    const fieldSel = select(fieldsOf(cond.object).map((f) => [f.name, f.label]), cond.field,
+      ? select(objects.map((o) => [o, o]), obj, (v) => { Object.assign(cond, newCondition(v)); changed(); }, {"aria-label": "object"})
+      : el("span", {class: "badge badge-idle"}, obj);
+    const fieldSel = select(fieldsOf(obj).map((f) => [f.name, f.label]), cond.field,
       (v) => { cond.field = v; cond.operator = "is_known"; cond.value = null; changed(); }, {"aria-label": "field", class: "field-select"});
     const ops = info ? cfg.operators[info.kind] : [];
     const opSel = select(ops.map((o) => [o, cfg.operator_labels[o]]), cond.operator,
-      (v) => { cond.operator = v; cond.value = null; changed(); }, {"aria-label": "operator"});
-    return el("div", {class: "condition row"}, objectSel, fieldSel, opSel, valueEditor(cond, info),
+      (v) => { cond.operator = v; cond.value = null; withDefault(cond, obj); changed(); }, {"aria-label": "operator"});
+    return el("div", {class: "condition row"}, objectSel, fieldSel, opSel, valueEditor({...cond, object: obj}, info, cond),
       el("button", {type: "button", class: "btn btn-quiet", title: "Remove", on: {click: onRemove}}, "✕"));
   }
   function relatedBlock(node, onRemove) {
@@ -96,10 +113,7 @@
     return el("div", {class: "related"},
       el("div", {class: "spread"}, el("strong", {}, title),
         el("button", {type: "button", class: "btn btn-quiet", on: {click: onRemove}}, "✕")),
-      node.conditions.map((c, i) => {
-        c.object = node.object;
-        return conditionRow(c, [node.object], () => { node.conditions.splice(i, 1); changed(); });
-      }),
+      node.conditions.map((c, i) => conditionRow(c, [node.object], () => { node.conditions.splice(i, 1); changed(); }, node.object)),
       el("button", {type: "button", class: "btn btn-quiet", on: {click: () => { node.conditions.push(newCondition(node.object)); changed(); }}}, "+ condition"));
   }
   function groupBlock(group, depth, onRemove) {
@@ -107,7 +121,7 @@
     const add = (node) => () => { group.children.push(node()); changed(); };
     return el("div", {class: "group" + (depth ? " nested" : "")},
       el("div", {class: "row"}, "Match ",
-        select([["all", "all"], ["any", "any"]], group.match, (v) => { group.match = v; changed(); }, {"aria-label": "match"}),
+        select([["all", "all"], ["any", "any"]], group.match || "all", (v) => { group.match = v; changed(); }, {"aria-label": "match"}),
         " of these", onRemove ? el("button", {type: "button", class: "btn btn-quiet", on: {click: onRemove}}, "✕ group") : ""),
       group.children.map((child, i) => {
         const remove = () => { group.children.splice(i, 1); changed(); };
@@ -138,7 +152,9 @@
                   include: ids("include"), exclude: ids("exclude")};
     const res = await fetch(cfg.estimate_url, {method: "POST", headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
                                                body: JSON.stringify(body), credentials: "same-origin"});
-    const data = await res.json();
+    // A refusal (400 with reasons) is JSON; anything else (a 404 page, a lost connection)
+    // shows as no estimate rather than an error in the console.
+    const data = await res.json().catch(() => ({errors: [`The estimate failed (${res.status}).`]}));
     if (mine !== seq) return;
     const total = document.getElementById("estimate-total");
     const breakdown = document.getElementById("estimate-breakdown");
@@ -157,7 +173,7 @@
     if (data.locked) {
       document.getElementById("gate-message").textContent = data.message;
       const bar = document.getElementById("gate-bar");
-      if (bar && data.percent !== null) bar.style.width = `${Math.round(data.percent)}%`;
+      if (bar && data.percent !== null) bar.value = Math.round(data.percent);
       setTimeout(poll, cfg.poll_ms || 3000);
       return;
     }
@@ -167,10 +183,11 @@
     gate.replaceChildren(el("strong", {}, "Salesforce filters are available"), el("span", {id: "gate-message"}, "The initial ingestion has completed."));
     changed();
   }
+  const chooser = document.getElementById("id_connection");
+  if (chooser) chooser.addEventListener("change", () => chooser.form.submit());
   holdsSelect.addEventListener("change", changed);
   form.querySelectorAll("[name=include], [name=exclude]").forEach((c) => c.addEventListener("change", schedule));
   render();
   estimate();
   if (locked) setTimeout(poll, cfg.poll_ms || 3000);
 })();
-</script>

@@ -1,0 +1,62 @@
+"""Bad input to customer endpoints gets a 400 or a 404, never a 500."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from tests.audiences.conftest import describe
+
+
+@pytest.fixture
+def signed_in(client, user, connection):
+    describe(connection)
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("value", ["abc", "[]", "1e9", "-1", "99999999999999999999999", "1.5"])
+def test_the_new_page_refuses_a_connection_that_is_not_an_id(signed_in, value):
+    response = signed_in.get(reverse("audiences:new"), {"connection": value})
+    assert response.status_code in (400, 404)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"connection": "abc"},
+        {"connection": [1]},
+        {"connection": {"a": 1}},
+        {"connection": True},
+        {"connection": 10**30},
+        [1, 2],
+        "text",
+        None,
+        {"connection": "MINE", "include": [[1]]},
+        {"connection": "MINE", "include": "1"},
+        {"connection": "MINE", "exclude": [{"a": 1}]},
+        {"connection": "MINE", "criteria": [1]},
+        {"connection": "MINE", "criteria": "abc"},
+        {"connection": "MINE", "holds": ["people"]},
+        {"connection": "MINE", "criteria": {"type": "group", "children": [[1]]}},
+    ],
+)
+def test_the_estimate_refuses_malformed_bodies(signed_in, connection, body):
+    if isinstance(body, dict) and body.get("connection") == "MINE":
+        body = {**body, "connection": connection.pk}
+    response = signed_in.post(
+        reverse("audiences:estimate"), json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code in (400, 404)
+
+
+def test_the_estimate_refuses_a_body_that_is_not_json(signed_in):
+    response = signed_in.post(reverse("audiences:estimate"), b"\xff{", content_type="text/plain")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "name", ["audiences:detail", "audiences:edit", "audiences:csv_list", "audiences:gate"]
+)
+def test_ids_beyond_any_row_are_404(signed_in, name):
+    assert signed_in.get(reverse(name, args=[10**25])).status_code == 404
