@@ -167,5 +167,16 @@ def problem_for(error: SalesforceError, *, user: str = "") -> Problem:
         detail = "" if error.reason != "insufficient_access" else error.message
         return problem_for_reason(error.reason, user=user, detail=detail)
     if isinstance(error, SalesforceInstanceNotAllowed):
-        return problem_for_reason("instance_not_allowed")
+        return problem_for_reason("instance_not_allowed", detail=_grant_outcome(error))
     return problem_for_reason("unexpected", detail=str(error))
+
+
+def _grant_outcome(error: SalesforceInstanceNotAllowed) -> str:
+    if error.grant_revoked is None:
+        return ""
+    if error.grant_revoked:
+        return "the authorization Salesforce had just issued was revoked at once"
+    return (
+        "revoking the authorization Salesforce had just issued failed: remove it in Salesforce "
+        "under Setup → Connected Apps OAuth Usage"
+    )

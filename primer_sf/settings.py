@@ -162,6 +162,9 @@ SALESFORCE_ALLOWED_INSTANCE_HOSTS = envlist(
     "SALESFORCE_ALLOWED_INSTANCE_HOSTS",
     ".salesforce.com,.force.com" + (",127.0.0.1,localhost" if DEBUG else ""),
 )
+# Plain http and the IP address 127.0.0.1 may receive credentials only here: the bundled
+# emulator on loopback (DEBUG, tests). Never on in production (a deploy check says so).
+SALESFORCE_INSECURE_LOOPBACK = envbool("SALESFORCE_INSECURE_LOOPBACK", DEBUG)
 SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", "62.0")
 # The OAuth callback URL registered on the connected app; built from the request when blank.
 SALESFORCE_CALLBACK_URL = env("SALESFORCE_CALLBACK_URL")

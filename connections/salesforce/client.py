@@ -19,6 +19,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from urllib3.util import parse_url
+
 import requests
 from tenacity import (
     RetryCallState,
@@ -31,7 +33,7 @@ from tenacity import (
 from connections.salesforce import errors
 from connections.salesforce.bulk import BulkQueryMixin
 from connections.salesforce.exceptions import SalesforceUnavailable
-from connections.salesforce.hosts import url_check
+from connections.salesforce.hosts import origin_of, url_check
 from connections.salesforce.types import ApiUsage, CallRecord, QueryPage, UsageRecorder
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,8 @@ logger = logging.getLogger(__name__)
 # Reference: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_api_usage.htm
 UNCOUNTED_KINDS = frozenset({"versions", "identity", "userinfo", "oauth_token", "oauth_revoke"})
 
+# Anything with a scheme ("https:", "ftp:") or a network path ("//host") names its own host.
+_ABSOLUTE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|//)")
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 _DATA = r"/services/data/v\d+\.\d+"
 # The only writes that exist: create, abort and delete a Bulk API 2.0 *query* job.
@@ -94,8 +98,8 @@ class SalesforceClient(BulkQueryMixin):
         retry_attempts: int = 5,
         retry_max_wait: float = 30.0,
         allowed_hosts: Sequence[str] | None = None,
+        loopback_http: bool = False,
     ) -> None:
-        self.instance_url = instance_url.rstrip("/")
         self.api_version = api_version
         self.timeout = timeout
         self.refresh = refresh
@@ -108,9 +112,12 @@ class SalesforceClient(BulkQueryMixin):
         # The org's clock (response Date header): sync windows end in Salesforce time, so a
         # skewed local clock can never make a window close before rows stamped earlier.
         self.last_server_time: datetime | None = None
-        host = urlsplit(self.instance_url).hostname or ""
-        self.allowed_hosts = tuple(allowed_hosts) if allowed_hosts is not None else (host,)
-        url_check(self.instance_url, self.allowed_hosts)
+        self.loopback_http = loopback_http
+        self.allowed_hosts = tuple(allowed_hosts) if allowed_hosts is not None else ()
+        if allowed_hosts is None:
+            self.allowed_hosts = (parse_url(instance_url).host or "",)
+        # Everything this client requests starts here, so this one check covers every path.
+        self.instance_url = origin_of(self._gate(instance_url))
         self._access_token = access_token
 
     def __repr__(self) -> str:
@@ -259,7 +266,7 @@ class SalesforceClient(BulkQueryMixin):
             self._access_token = self.refresh()
             refreshed.append(True)
             response = self._send(method, url, kind, request)
-        if response.status_code >= 400:
+        if response.status_code >= 300:
             body = response.text
             response.close()
             raise errors.error_from_response(response.status_code, body, url=urlsplit(url).path)
@@ -281,6 +288,8 @@ class SalesforceClient(BulkQueryMixin):
                 headers=headers,
                 timeout=self.timeout,
                 stream=request["stream"],
+                # A redirect would carry the bearer token past the gate: never followed.
+                allow_redirects=False,
             )
         except requests.Timeout as exc:
             raise SalesforceUnavailable(
@@ -325,9 +334,15 @@ class SalesforceClient(BulkQueryMixin):
         self.recorder(CallRecord(kind, method, path, response.status_code, usage, counted))
 
     def _url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
-            return url_check(path, self.allowed_hosts)
-        return f"{self.instance_url}/{path.lstrip('/')}"
+        """The URL to request: absolute URLs (identity, ``nextRecordsUrl`` or any other URL a
+        response named) and relative paths alike pass the credential gate, which returns the
+        URL rebuilt from the parts urllib3 will connect to."""
+        if not _ABSOLUTE.match(path):
+            path = f"{self.instance_url}/{path.lstrip('/')}"
+        return self._gate(path)
+
+    def _gate(self, url: str) -> str:
+        return url_check(url, self.allowed_hosts, loopback_http=self.loopback_http)
 
     def _before_sleep(self, state: RetryCallState) -> None:
         self.retries += 1

@@ -13,11 +13,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from connections.gate import credential_gate, trusted_login_url
 from connections.models import Connection
 from connections.salesforce import oauth
 from connections.salesforce.client import SalesforceClient
 from connections.salesforce.exceptions import SalesforceAuthError
-from connections.salesforce.hosts import my_domain_login_url, url_check
 from connections.salesforce.types import TokenSet, UsageRecorder
 from connections.services.health import connection_mark_auth_failure
 from connections.services.usage import ApiBudget
@@ -33,23 +33,8 @@ def client_options() -> dict:
         "retry_attempts": settings.SALESFORCE_RETRY_ATTEMPTS,
         "retry_max_wait": settings.SALESFORCE_RETRY_MAX_WAIT,
         "allowed_hosts": settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS,
+        "loopback_http": settings.SALESFORCE_INSECURE_LOOPBACK,
     }
-
-
-def trusted_login_url(login_url: str) -> str:
-    """A stored login host, if tokens and the client secret may go there: one of the configured
-    login URLs, a My Domain, or an allowed instance host. Else ``SalesforceInstanceNotAllowed``
-    (the row's ``login_host`` is editable in the admin, so it is checked on every use)."""
-    configured = {
-        settings.SALESFORCE_LOGIN_URL.rstrip("/"),
-        settings.SALESFORCE_SANDBOX_LOGIN_URL.rstrip("/"),
-    }
-    if login_url.rstrip("/") in configured:
-        return login_url.rstrip("/")
-    try:
-        return my_domain_login_url(login_url)
-    except ValueError:
-        return url_check(login_url, settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS).rstrip("/")
 
 
 def salesforce_client_for(
@@ -122,7 +107,7 @@ def _refresh_locked(locked: Connection) -> None:
         client_secret=settings.SALESFORCE_CLIENT_SECRET,
         refresh_token=locked.refresh_token,
         timeout=float(settings.SALESFORCE_REQUEST_TIMEOUT),
-        allowed_hosts=settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS,
+        gate=credential_gate(),
     )
     connection_store_tokens(connection=locked, tokens=tokens)
     locked.save(
