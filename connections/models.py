@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from connections.fields import EncryptedTextField
+from connections.gate import validate_login_host
 
 DEFAULT_OBJECTS = ["Lead", "Contact", "Account", "Opportunity", "Campaign", "CampaignMember"]
 
@@ -77,7 +78,10 @@ class Connection(models.Model):
         max_length=16, choices=Environment.choices, default=Environment.PRODUCTION
     )
     login_host = models.URLField(
-        max_length=255, help_text="Where OAuth happens, e.g. https://login.salesforce.com"
+        max_length=255,
+        help_text="Where OAuth happens, e.g. https://login.salesforce.com",
+        # The same credential gate the client and the OAuth calls use (invariant 11).
+        validators=[validate_login_host],
     )
     instance_url = models.URLField(max_length=255, blank=True)
     org_id = models.CharField("Salesforce org id", max_length=18, blank=True)

@@ -107,10 +107,17 @@ def my_domain_login_url(value: str) -> str:
             raise ValueError("Enter only the host name, e.g. acme.my.salesforce.com.") from None
         if parts.scheme != "https":
             raise ValueError("Use the https address of your My Domain.")
-        if parts.port or parts.auth or parts.query or parts.fragment or parts.path not in (
-            None,
-            "",
-            "/",
+        if (
+            parts.port
+            or parts.auth
+            or parts.query
+            or parts.fragment
+            or parts.path
+            not in (
+                None,
+                "",
+                "/",
+            )
         ):
             raise ValueError("Enter only the host name, e.g. acme.my.salesforce.com.")
         text = parts.host or ""

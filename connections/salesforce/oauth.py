@@ -174,9 +174,7 @@ def token_revoke(*, login_url: str, token: str, timeout: float, gate: Gate) -> b
     """
     url = login_url_check(login_url, gate) + REVOKE_PATH
     try:
-        response = requests.post(
-            url, data={"token": token}, timeout=timeout, allow_redirects=False
-        )
+        response = requests.post(url, data={"token": token}, timeout=timeout, allow_redirects=False)
     except requests.RequestException as exc:
         raise SalesforceUnavailable(
             "Could not reach Salesforce to revoke the token", error_code="CONNECTION_ERROR"

@@ -122,9 +122,7 @@ def test_no_refresh_reaches_the_listener(template, listener, production_hosts, c
 def test_a_stored_instance_url_cannot_aim_a_client_at_the_listener(
     template, listener, production_hosts, connection
 ):
-    Connection.objects.filter(pk=connection.pk).update(
-        instance_url=_aimed(template, listener.port)
-    )
+    Connection.objects.filter(pk=connection.pk).update(instance_url=_aimed(template, listener.port))
     connection.refresh_from_db()
     with pytest.raises(SalesforceInstanceNotAllowed):
         salesforce_client_for(connection).limits()
