@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from connections.models import ApiUsage, Connection, Membership, Workspace
-from primer_sf.admin_confirm import action_confirmed, confirmation_page
 from connections.services import (
     ApiBudget,
     connection_pause,
@@ -18,6 +17,7 @@ from connections.services import (
 )
 from ingestion.models import SyncRun
 from ingestion.services.runs import ApplicationError
+from primer_sf.admin_confirm import action_confirmed, confirmation_page
 
 
 class MembershipInline(admin.TabularInline):

@@ -19,8 +19,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from urllib3.util import parse_url
-
 import requests
 from tenacity import (
     RetryCallState,
@@ -29,6 +27,7 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from urllib3.util import parse_url
 
 from connections.salesforce import errors
 from connections.salesforce.bulk import BulkQueryMixin

@@ -17,13 +17,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from connections.gate import credential_gate, trusted_login_url
 from connections.models import Connection, Workspace
 from connections.salesforce import oauth
 from connections.salesforce.client import SalesforceClient
 from connections.salesforce.exceptions import SalesforceAuthError, SalesforceError
 from connections.salesforce.types import TokenSet
 from connections.selectors import connections_sharing_username
-from connections.gate import credential_gate, trusted_login_url
 from connections.services.clients import client_options, connection_store_tokens
 from connections.services.health import connection_mark_auth_failure
 from connections.services.preflight import connection_run_preflight

@@ -56,7 +56,7 @@ def test_a_failed_revocation_is_reported_too(sf):
 
 
 def test_the_customer_sees_why_and_nothing_is_stored(started, sf):  # noqa: F811
-    client, world = started
+    client, _ = started
     before = list(Connection.objects.values_list("pk", "instance_url", "access_token"))
     _token_and_revoke(sf)
     response = client.get(
