@@ -127,3 +127,18 @@ def check_hosts(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             "connections.E020",
         )
     ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_insecure_loopback(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Plain http to loopback carries tokens only for the emulator: never in a deployment."""
+    if settings.DEBUG or not settings.SALESFORCE_INSECURE_LOOPBACK:
+        return []
+    return [
+        checks.Warning(
+            "SALESFORCE_INSECURE_LOOPBACK is on with DEBUG off: tokens may travel over plain "
+            "http to 127.0.0.1 and localhost.",
+            hint="Unset SALESFORCE_INSECURE_LOOPBACK; it is for the bundled emulator only.",
+            id="connections.W030",
+        )
+    ]
