@@ -168,3 +168,25 @@ class ApiUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection} {self.hour:%Y-%m-%d %H}:00 {self.calls} calls"
+
+
+class OrgUsage(models.Model):
+    """One Salesforce org's daily API usage as we know it, shared by every connection to it.
+
+    Each counted call is reserved here before it is sent (under a row lock), so connections of
+    one org on any number of workers never pass the org's ceiling between two readings.
+    """
+
+    # The org id, or "connection:<pk>" for a connection whose org is not known yet.
+    org_key = models.CharField(max_length=40, unique=True)
+    # Salesforce's last reading, raised by every call reserved since (never lowered by a
+    # reading that predates calls still in flight).
+    used = models.PositiveIntegerField(default=0)
+    maximum = models.PositiveIntegerField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    in_flight = models.PositiveIntegerField(default=0)
+    # While the maximum is unknown or the reading stale, one call at a time reads it.
+    probe_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.org_key}: {self.used}/{self.maximum or '?'}"

@@ -93,6 +93,7 @@ class SalesforceClient(BulkQueryMixin):
         refresh: Callable[[], str] | None = None,
         recorder: UsageRecorder | None = None,
         budget_check: Callable[[str], None] | None = None,
+        budget_release: Callable[[], None] | None = None,
         session: requests.Session | None = None,
         retry_attempts: int = 5,
         retry_max_wait: float = 30.0,
@@ -104,6 +105,7 @@ class SalesforceClient(BulkQueryMixin):
         self.refresh = refresh
         self.recorder = recorder
         self.budget_check = budget_check
+        self.budget_release = budget_release
         self.session = session or requests.Session()
         self.retry_attempts = max(1, retry_attempts)
         self.retry_max_wait = retry_max_wait
@@ -273,13 +275,25 @@ class SalesforceClient(BulkQueryMixin):
 
     def _send(self, method: str, url: str, kind: str, request: dict) -> requests.Response:
         counted = kind not in UNCOUNTED_KINDS
-        if counted and self.budget_check:
-            self.budget_check(kind)
-        headers = {"Accept": "application/json", **(request["headers"] or {})}
-        headers["Authorization"] = f"Bearer {self._access_token}"
+        reserved = counted and self.budget_check is not None
+        if reserved:
+            self.budget_check(kind)  # reserves the call, or refuses it (budget, ceiling)
         path = urlsplit(url).path
         try:
-            response = self.session.request(
+            response = self._transport(method, url, path, request)
+        except BaseException:
+            if reserved and self.budget_release:
+                self.budget_release()
+            raise
+        self._note_server_time(response)
+        self._record(kind, method, path, response, counted)
+        return response
+
+    def _transport(self, method: str, url: str, path: str, request: dict) -> requests.Response:
+        headers = {"Accept": "application/json", **(request["headers"] or {})}
+        headers["Authorization"] = f"Bearer {self._access_token}"
+        try:
+            return self.session.request(
                 method,
                 url,
                 params=request["params"],
@@ -302,9 +316,6 @@ class SalesforceClient(BulkQueryMixin):
                 error_code="CONNECTION_ERROR",
                 url=path,
             ) from exc
-        self._note_server_time(response)
-        self._record(kind, method, path, response, counted)
-        return response
 
     def _note_server_time(self, response: requests.Response) -> None:
         stamp = response.headers.get("Date")

@@ -7,6 +7,7 @@ tested with a fake client, and every client gets the same refresh, recorder and 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -38,24 +39,35 @@ def client_options() -> dict:
 
 
 def salesforce_client_for(
-    connection: Connection, *, recorder: UsageRecorder | None = None
+    connection: Connection,
+    *,
+    recorder: UsageRecorder | None = None,
+    on_call: Callable[[str], None] | None = None,
 ) -> SalesforceClient:
     """A client for ``connection``: it refreshes tokens through ``connection_refresh_tokens``,
-    records every call in ``ApiUsage`` and the org usage on the connection (then calls
-    ``recorder``), and refuses calls past the API budget. Raises ``SalesforceAuthError`` when
-    the connection holds no tokens, ``SalesforceInstanceNotAllowed`` for an untrusted host."""
+    reserves every counted call against the budget before sending it (then calls ``on_call``
+    with its kind: the call is made), notes the org usage each answer reports (then calls
+    ``recorder``), and refuses calls past the API budget or the org's ceiling. Raises
+    ``SalesforceAuthError`` when the connection holds no tokens,
+    ``SalesforceInstanceNotAllowed`` for an untrusted host."""
     if not (connection.access_token or connection.refresh_token):
         raise SalesforceAuthError(
             "This connection holds no Salesforce authorization; reconnect it.",
             reason="session_invalid",
         )
-    budget = ApiBudget(connection, then=recorder)
+    budget = ApiBudget(
+        connection,
+        then=recorder,
+        on_call=on_call,
+        probe_seconds=2 * float(settings.SALESFORCE_REQUEST_TIMEOUT),
+    )
     return SalesforceClient(
         instance_url=connection.instance_url,
         access_token=connection.access_token,
         refresh=lambda: connection_refresh_tokens(connection=connection),
         recorder=budget.record,
         budget_check=budget.check,
+        budget_release=budget.release,
         **client_options(),
     )
 
