@@ -184,7 +184,9 @@ class OrgUsage(models.Model):
     used = models.PositiveIntegerField(default=0)
     maximum = models.PositiveIntegerField(null=True, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
-    in_flight = models.PositiveIntegerField(default=0)
+    # Calls reserved and not yet answered: {reservation key: ISO time it expires}. A worker
+    # killed mid-call never answers, so its entry lapses after the request timeout.
+    in_flight = models.JSONField(default=dict, blank=True)
     # While the maximum is unknown or the reading stale, one call at a time reads it.
     probe_until = models.DateTimeField(null=True, blank=True)
 

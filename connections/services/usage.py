@@ -18,7 +18,8 @@ Reference: https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limi
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+import uuid
+from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -83,6 +84,9 @@ class ApiBudget:
         probe_seconds: float = 150.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``probe_seconds``: how long a call may be in flight (the client's timeout, with
+        margin): past it, a call that got no answer (its worker died) no longer counts as one
+        whose answer is still to come."""
         self.connection = connection
         self.then = then
         self.on_call = on_call
@@ -90,6 +94,9 @@ class ApiBudget:
         self.sleep = sleep
         self.org_key = connection.org_id or f"connection:{connection.pk}"
         self._probing = False
+        self._token = uuid.uuid4().hex[:12]
+        self._sequence = 0
+        self._flying: deque[str] = deque()  # this client's reservations awaiting an answer
         since = window_start(timezone.now())
         rows = ApiUsage.objects.filter(connection=connection, hour__gte=since)
         self.buckets: dict[datetime, int] = defaultdict(int)
@@ -130,7 +137,11 @@ class ApiBudget:
                 org.probe_until = now + timedelta(seconds=self.probe_seconds)
                 self._probing = True
             org.used += 1
-            org.in_flight += 1
+            self._sequence += 1
+            key = f"{self._token}:{self._sequence}"
+            org.in_flight = _live(org.in_flight, now)
+            org.in_flight[key] = (now + timedelta(seconds=self.probe_seconds)).isoformat()
+            self._flying.append(key)
             org.save(update_fields=["used", "in_flight", "probe_until"])
             api_usage_record(connection_id=self.connection.pk, hour=hour_of(now))
         return True
@@ -222,7 +233,7 @@ class ApiBudget:
             if call.usage:
                 # The reading counts this call and every call answered before it; calls still
                 # in flight come on top. A fresh reading never lowers what we reserved since.
-                reading = call.usage.used + org.in_flight
+                reading = call.usage.used + len(org.in_flight)
                 org.used = reading if (stale or probed) else max(org.used, reading)
                 org.maximum, org.checked_at = call.usage.max, now
             org.save(update_fields=["used", "maximum", "checked_at", "in_flight", "probe_until"])
@@ -232,10 +243,21 @@ class ApiBudget:
             )
 
     def _settle(self, org: OrgUsage) -> bool:
-        """Take one call off the in-flight count (and end this client's probe); True if it was
-        the probe."""
-        org.in_flight = max(0, org.in_flight - 1)
+        """Take this client's oldest call off the in-flight list (and end its probe); True if
+        it was the probe."""
+        org.in_flight = _live(org.in_flight, timezone.now())
+        if self._flying:
+            org.in_flight.pop(self._flying.popleft(), None)
         probed, self._probing = self._probing, False
         if probed:
             org.probe_until = None
         return probed
+
+
+def _live(in_flight: dict, now: datetime) -> dict:
+    """The in-flight entries that have not lapsed."""
+    return {
+        key: until
+        for key, until in (in_flight or {}).items()
+        if datetime.fromisoformat(until) > now
+    }
