@@ -5,6 +5,7 @@ import hashlib
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 
 from primer_sf.env import env, envbool, envchoice, envint, envlist, envsecret
 
@@ -188,15 +189,16 @@ SALESFORCE_RETRY_MAX_WAIT = envint("SALESFORCE_RETRY_MAX_WAIT", 30)
 
 
 # --- Content-Security-Policy (django-csp) --------------------------------------------------------
-# Scripts, styles and images from this site only: no inline script, style or event handler
-# anywhere ('unsafe-inline' is never needed). Forms may also lead to Salesforce's login hosts
-# (connecting posts a form that redirects there): My Domains here, the configured login hosts
-# added per response by primer_sf.csp.LoginHostsCSPMiddleware.
+# Scripts, styles and images from this site only: no inline style or event handler anywhere
+# ('unsafe-inline' is never needed); an inline script runs only with the response's nonce
+# (the audience builder's, until it moves to a static file). Forms may also lead to
+# Salesforce's login hosts (connecting posts a form that redirects there): My Domains here,
+# the configured login hosts added per response by primer_sf.csp.LoginHostsCSPMiddleware.
 # Reference: https://django-csp.readthedocs.io/en/latest/configuration.html
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
