@@ -130,16 +130,25 @@ class RunContext:
 
     def _beat(self, interval: float) -> None:
         try:
-            while not self._beating.wait(interval):
-                alive = SyncRun.objects.filter(
-                    pk=self.run.pk, lease_token=self.lease_token, status=SyncRun.Status.RUNNING
-                ).update(heartbeat_at=timezone.now())
-                if not alive:
-                    return  # the lease is gone: nothing of ours to keep alive
+            while not self._beating.wait(interval) and self._beat_once():
+                pass
         except DatabaseError:
             logger.warning("run %s: heartbeat failed", self.run.pk, exc_info=True)
         finally:
             db.close()  # this thread's own connection
+
+    def _beat_once(self) -> bool:
+        """Refresh the heartbeat; False once the lease is gone. A row locked by a commit is
+        skipped, never waited for (that commit writes the heartbeat itself, and this thread
+        must stay joinable)."""
+        mine = SyncRun.objects.filter(
+            pk=self.run.pk, lease_token=self.lease_token, status=SyncRun.Status.RUNNING
+        )
+        with transaction.atomic():
+            if mine.select_for_update(skip_locked=True).exists():
+                mine.update(heartbeat_at=timezone.now())
+                return True
+        return mine.exists()
 
     def _flush(self) -> None:
         run = self.run
