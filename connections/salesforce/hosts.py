@@ -79,7 +79,11 @@ def url_check(url: str, allowed: Iterable[str], *, loopback_http: bool = False) 
     if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
         raise _refused("it does not use https", host)
     if not host_matches(host, allowed):
-        raise _refused("it is not a Salesforce host this installation trusts", host)
+        raise _refused(
+            "it is not a Salesforce host this installation trusts "
+            "(SALESFORCE_ALLOWED_INSTANCE_HOSTS)",
+            host,
+        )
     port = f":{parts.port}" if parts.port is not None else ""
     query = f"?{parts.query}" if parts.query is not None else ""
     return f"{parts.scheme}://{host}{port}{parts.path or ''}{query}"
@@ -170,7 +174,6 @@ def _refused(reason: str, host: str = "") -> SalesforceInstanceNotAllowed:
     # anything (even a credential somebody pasted), and messages end up in logs and pages.
     where = f" {host}" if host else " that address"
     return SalesforceInstanceNotAllowed(
-        f"Refused to send a Salesforce credential to{where}: {reason} "
-        "(SALESFORCE_ALLOWED_INSTANCE_HOSTS), so nothing was sent there.",
+        f"Refused to send a Salesforce credential to{where}: {reason}, so nothing was sent there.",
         error_code="INSTANCE_NOT_ALLOWED",
     )
