@@ -77,3 +77,28 @@ def test_a_locked_row_is_skipped_not_waited_for(running):
     assert time.monotonic() - started < 1
     release.set()
     holder.join()
+
+
+def test_a_run_in_the_middle_of_a_long_commit_is_not_taken_over(running):
+    from ingestion.services.schedule import schedule_tick
+
+    locked, release = threading.Event(), threading.Event()
+
+    def commit_a_long_page():
+        from django.db import transaction
+
+        with transaction.atomic():
+            SyncRun.objects.select_for_update().get(pk=running.pk)
+            locked.set()
+            release.wait(5)
+        db.close()
+
+    worker = threading.Thread(target=commit_a_long_page)
+    worker.start()
+    locked.wait(5)
+    try:
+        assert schedule_tick()["taken_over"] == 0  # the stale heartbeat notwithstanding
+    finally:
+        release.set()
+        worker.join()
+    assert schedule_tick()["taken_over"] == 1  # no lock, stale heartbeat: the worker is gone
