@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
-from connections.models import ApiUsage, Connection, Membership, Workspace
+from connections.models import ApiUsage, Connection, Membership, OrgUsage, Workspace
 from connections.services import (
     ApiBudget,
     connection_pause,
@@ -217,3 +217,21 @@ class ApiUsageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(OrgUsage)
+class OrgUsageAdmin(admin.ModelAdmin):
+    """Each org's API usage as the budget guard knows it (written by the guard only)."""
+
+    list_display = ["org_key", "used", "maximum", "checked_at", "calls_in_flight", "probe_until"]
+    search_fields = ["=org_key"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="In flight")
+    def calls_in_flight(self, obj: OrgUsage) -> int:
+        return len(obj.in_flight or {})

@@ -124,3 +124,13 @@ def test_the_admin_form_keeps_a_trusted_login_host(staff_client, connection):
 
 def test_connections_are_not_added_by_hand(staff_client):
     assert staff_client.get(f"{CONNECTIONS}add/").status_code == 403
+
+
+def test_ops_see_each_orgs_usage_read_only(staff_client, connection):
+    from connections.services import ApiBudget
+
+    connection.org_api_used, connection.org_api_max = 10, 1_000
+    ApiBudget(connection).check("query")  # the reservation creates the org's row
+    page = staff_client.get("/admin/connections/orgusage/").content.decode()
+    assert connection.org_id in page
+    assert staff_client.get("/admin/connections/orgusage/add/").status_code == 403

@@ -1,9 +1,15 @@
 """The credential gate refuses the SSRF bypass catalogue and passes only rebuilt URLs."""
 
+import re
+
 import pytest
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from urllib3.util import parse_url
 
 from connections.salesforce.exceptions import SalesforceInstanceNotAllowed
-from connections.salesforce.hosts import url_check
+from connections.salesforce.hosts import host_matches, url_check
 from tests.connections.ssrf_catalogue import bypass_urls
 
 # The allow-list of the tests' settings, loopback included: the gate must still refuse
@@ -54,3 +60,25 @@ def test_a_refusal_names_no_part_of_the_refused_url():
         url_check("https://user:s3cret-token@attacker.example/", ALLOWED)
     assert "s3cret" not in str(caught.value)
     assert "attacker" not in str(caught.value)
+
+
+URL_PIECES = st.sampled_from(
+    ["https://", "http://", "acme", ".my", ".salesforce.com", "127.0.0.1", "attacker.example",
+     "@", "\\", "#", "?", "/", ":", ":8765", "%2f", "%5c", "%2e", "%40", ".", "..", "[::1]",
+     "\u3002", "\uff0e", "0x7f", "2130706433", " ", "\t", "user:pw", "localhost"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(URL_PIECES, min_size=1, max_size=8).map("".join))
+def test_whatever_passes_is_a_plain_allowed_host_that_requests_reads_the_same(url):
+    try:
+        rebuilt = url_check(url, ALLOWED, loopback_http=True)
+    except SalesforceInstanceNotAllowed:
+        return
+    host = parse_url(rebuilt).host
+    assert re.fullmatch(r"[a-z0-9.-]+", host)
+    assert host_matches(host, ALLOWED)
+    assert parse_url(url).host == host  # what the original would have reached
+    assert parse_url(requests.Request("GET", rebuilt).prepare().url).host == host
+    assert url_check(rebuilt, ALLOWED, loopback_http=True) == rebuilt
