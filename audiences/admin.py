@@ -75,7 +75,7 @@ class AudienceAdmin(MatchRatePercent, admin.ModelAdmin):
     inlines = [AudienceListInline, AudienceEvaluationInline]
     actions = ["evaluate_now"]
 
-    @admin.action(description="Re-evaluate now")
+    @admin.action(description="Re-evaluate now", permissions=["change"])
     def evaluate_now(self, request, queryset) -> None:
         done = 0
         for audience in queryset.select_related("workspace", "connection"):

@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from connections.models import ApiUsage, Connection, Membership, Workspace
+from connections.models import ApiUsage, Connection, Membership, OrgUsage, Workspace
 from connections.services import (
     ApiBudget,
     connection_pause,
@@ -17,6 +17,7 @@ from connections.services import (
 from connections.services.visibility import visibility_fix
 from ingestion.models import SyncRun
 from ingestion.services.cursors import connection_sync_now
+from primer_sf.admin_confirm import action_confirmed, confirmation_page
 from primer_sf.errors import ApplicationError
 
 
@@ -69,10 +70,13 @@ class ConnectionAdmin(admin.ModelAdmin):
     list_select_related = ["workspace"]
     actions = ["run_preflight", "sync_now", "full_resync", "pause", "resume"]
     search_fields = ["label", "org_id", "sf_username", "workspace__name"]
-    raw_id_fields = ["workspace"]
     exclude = ["access_token", "refresh_token", "preflight", "field_visibility"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    # The tenant and the status change only through services (connect, checks, pause, resume,
+    # disconnect): a hand-set "Active" would skip the checks, a new workspace move the org.
     readonly_fields = [
+        "workspace",
+        "status",
         "instance_url",
         "org_id",
         "sf_user_id",
@@ -96,6 +100,17 @@ class ConnectionAdmin(admin.ModelAdmin):
         "updated_at",
         "related_links",
     ]
+
+    def has_add_permission(self, request) -> bool:
+        # A connection is born from an OAuth grant (the customer's connect page), never typed.
+        return False
+
+    def has_sync_permission(self, request) -> bool:
+        """Queuing syncs spends the org's API calls: change a connection and add sync runs."""
+        user = request.user
+        return user.has_perm("connections.change_connection") and user.has_perm(
+            "ingestion.add_syncrun"
+        )
 
     @admin.display(description="Initial ingestion", boolean=True)
     def initial_ingestion(self, obj: Connection) -> bool:
@@ -128,20 +143,36 @@ class ConnectionAdmin(admin.ModelAdmin):
             ((name, _field_names(fields)) for name, fields in objects.items()),
         ) + format_html("<p>{}</p>", visibility_fix(obj.sf_username))
 
-    @admin.action(description="Run the permission checks (preflight)")
+    @admin.action(description="Run the permission checks (preflight)", permissions=["change"])
     def run_preflight(self, request, queryset) -> None:
         for connection in queryset:
             result = connection_run_preflight(connection=connection)["result"]
             level = messages.SUCCESS if result == "pass" else messages.WARNING
             self.message_user(request, f"{connection}: checks {result}.", level)
 
-    @admin.action(description="Sync now (incremental)")
+    @admin.action(description="Sync now (incremental)", permissions=["sync"])
     def sync_now(self, request, queryset) -> None:
         self._enqueue(request, queryset, SyncRun.Kind.INCREMENTAL)
 
-    @admin.action(description="Full resync (re-read everything)")
-    def full_resync(self, request, queryset) -> None:
+    @admin.action(description="Full resync (re-read everything)", permissions=["sync"])
+    def full_resync(self, request, queryset):
+        if not action_confirmed(request):
+            return confirmation_page(
+                self,
+                request,
+                queryset,
+                action="full_resync",
+                title="Full resync?",
+                consequence=(
+                    "A full resync re-reads every enabled object of these orgs from Salesforce: "
+                    "one Bulk job per object and window, spending API calls from each "
+                    "connection's budget, and it replaces any sync in progress. Records are "
+                    "kept and overwritten in place."
+                ),
+                button="Yes, re-read everything",
+            )
         self._enqueue(request, queryset, SyncRun.Kind.FULL_RESYNC)
+        return None
 
     def _enqueue(self, request, queryset, kind: str) -> None:
         for connection in queryset:
@@ -154,12 +185,27 @@ class ConnectionAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{connection}: {run.get_kind_display()} queued.")
 
-    @admin.action(description="Pause syncing")
-    def pause(self, request, queryset) -> None:
+    @admin.action(description="Pause syncing", permissions=["change"])
+    def pause(self, request, queryset):
+        if not action_confirmed(request):
+            return confirmation_page(
+                self,
+                request,
+                queryset,
+                action="pause",
+                title="Pause syncing?",
+                consequence=(
+                    "Paused connections stop syncing (a sync in progress stops at its next "
+                    "checkpoint) until someone resumes them; their audiences go stale meanwhile. "
+                    "The customer sees that ops paused the connection."
+                ),
+                button="Yes, pause them",
+            )
         done = [c for c in queryset if connection_pause(connection=c)]
         self.message_user(request, f"Paused {len(done)} of {len(queryset)} (only active ones).")
+        return None
 
-    @admin.action(description="Resume syncing")
+    @admin.action(description="Resume syncing", permissions=["change"])
     def resume(self, request, queryset) -> None:
         done = [c for c in queryset if connection_resume(connection=c)]
         self.message_user(request, f"Resumed {len(done)} of {len(queryset)} (only paused ones).")
@@ -198,3 +244,21 @@ class ApiUsageAdmin(admin.ModelAdmin):
 
 def _field_names(fields: list[dict]) -> str:
     return ", ".join(f"{f['label']} ({f['name']})" for f in fields)
+
+
+@admin.register(OrgUsage)
+class OrgUsageAdmin(admin.ModelAdmin):
+    """Each org's API usage as the budget guard knows it (written by the guard only)."""
+
+    list_display = ["org_key", "used", "maximum", "checked_at", "calls_in_flight", "probe_until"]
+    search_fields = ["=org_key"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="In flight")
+    def calls_in_flight(self, obj: OrgUsage) -> int:
+        return len(obj.in_flight or {})

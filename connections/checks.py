@@ -7,6 +7,9 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
 
+from connections.gate import credential_gate
+from connections.salesforce.exceptions import SalesforceInstanceNotAllowed
+
 _API_VERSION = re.compile(r"^\d{2,3}\.0$")
 
 
@@ -62,6 +65,15 @@ def _url_problem(value: str) -> str:
     return ""
 
 
+def _gate_problem(value: str) -> str:
+    """Why the credential gate would refuse a configured login URL ("" if it would not)."""
+    try:
+        credential_gate().check_login(value)
+    except SalesforceInstanceNotAllowed as refusal:
+        return f"is refused by the credential gate ({refusal.message})"
+    return ""
+
+
 @checks.register()
 def check_salesforce(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """The connected app's credentials, login hosts and allowed instance hosts are usable."""
@@ -76,7 +88,7 @@ def check_salesforce(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             )
         )
     for name in ("SALESFORCE_LOGIN_URL", "SALESFORCE_SANDBOX_LOGIN_URL"):
-        problem = _url_problem(getattr(settings, name))
+        problem = _url_problem(getattr(settings, name)) or _gate_problem(getattr(settings, name))
         if problem:
             errors.append(
                 _error(
@@ -125,5 +137,20 @@ def check_hosts(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             "ALLOWED_HOSTS is empty and DEBUG is off: every request would be refused.",
             "Set ALLOWED_HOSTS to the site's host names, comma-separated.",
             "connections.E020",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_insecure_loopback(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Plain http to loopback carries tokens only for the emulator: never in a deployment."""
+    if settings.DEBUG or not settings.SALESFORCE_INSECURE_LOOPBACK:
+        return []
+    return [
+        checks.Warning(
+            "SALESFORCE_INSECURE_LOOPBACK is on with DEBUG off: tokens may travel over plain "
+            "http to 127.0.0.1 and localhost.",
+            hint="Unset SALESFORCE_INSECURE_LOOPBACK; it is for the bundled emulator only.",
+            id="connections.W030",
         )
     ]

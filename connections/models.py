@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from connections.fields import EncryptedTextField
+from connections.gate import validate_login_host
 
 DEFAULT_OBJECTS = ["Lead", "Contact", "Account", "Opportunity", "Campaign", "CampaignMember"]
 
@@ -77,7 +78,10 @@ class Connection(models.Model):
         max_length=16, choices=Environment.choices, default=Environment.PRODUCTION
     )
     login_host = models.URLField(
-        max_length=255, help_text="Where OAuth happens, e.g. https://login.salesforce.com"
+        max_length=255,
+        help_text="Where OAuth happens, e.g. https://login.salesforce.com",
+        # The same credential gate the client and the OAuth calls use (invariant 11).
+        validators=[validate_login_host],
     )
     instance_url = models.URLField(max_length=255, blank=True)
     org_id = models.CharField("Salesforce org id", max_length=18, blank=True)
@@ -200,3 +204,27 @@ class ReconnectCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sf_username or 'new authorization'} for {self.connection}"
+
+
+class OrgUsage(models.Model):
+    """One Salesforce org's daily API usage as we know it, shared by every connection to it.
+
+    Each counted call is reserved here before it is sent (under a row lock), so connections of
+    one org on any number of workers never pass the org's ceiling between two readings.
+    """
+
+    # The org id, or "connection:<pk>" for a connection whose org is not known yet.
+    org_key = models.CharField(max_length=40, unique=True)
+    # Salesforce's last reading, raised by every call reserved since (never lowered by a
+    # reading that predates calls still in flight).
+    used = models.PositiveIntegerField(default=0)
+    maximum = models.PositiveIntegerField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    # Calls reserved and not yet answered: {reservation key: ISO time it expires}. A worker
+    # killed mid-call never answers, so its entry lapses after the request timeout.
+    in_flight = models.JSONField(default=dict, blank=True)
+    # While the maximum is unknown or the reading stale, one call at a time reads it.
+    probe_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.org_key}: {self.used}/{self.maximum or '?'}"

@@ -188,7 +188,7 @@ def problem_for(error: SalesforceError, *, user: str = "") -> Problem:
         detail = "" if error.reason != "insufficient_access" else error.message
         return problem_for_reason(error.reason, user=user, detail=detail)
     if isinstance(error, SalesforceInstanceNotAllowed):
-        return problem_for_reason("instance_not_allowed")
+        return problem_for_reason("instance_not_allowed", detail=_grant_outcome(error))
     if isinstance(error, SalesforceBudgetExceeded):
         reason = "org_usage_ceiling" if error.error_code == "ORG_USAGE_CEILING" else "api_budget"
         status, cause, fix = PROBLEMS[reason]
@@ -196,3 +196,14 @@ def problem_for(error: SalesforceError, *, user: str = "") -> Problem:
     if isinstance(error, SalesforceRateLimited):
         return problem_for_reason("daily_limit")
     return problem_for_reason("unexpected", detail=error.message)
+
+
+def _grant_outcome(error: SalesforceInstanceNotAllowed) -> str:
+    if error.grant_revoked is None:
+        return ""
+    if error.grant_revoked:
+        return "the authorization Salesforce had just issued was revoked at once"
+    return (
+        "revoking the authorization Salesforce had just issued failed: remove it in Salesforce "
+        "under Setup → Connected Apps OAuth Usage"
+    )

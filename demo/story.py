@@ -81,6 +81,8 @@ def salesforce_settings(base_url: str) -> Iterator[None]:
         "SALESFORCE_CLIENT_ID": EMULATOR_CLIENT_ID,
         "SALESFORCE_CLIENT_SECRET": EMULATOR_CLIENT_SECRET,
         "SALESFORCE_ALLOWED_INSTANCE_HOSTS": allowed,
+        # The emulator speaks plain http on loopback, whatever DEBUG says.
+        "SALESFORCE_INSECURE_LOOPBACK": True,
     }
     saved = {name: getattr(settings, name) for name in values}
     for name, value in values.items():

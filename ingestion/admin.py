@@ -19,6 +19,7 @@ from connections.models import DEFAULT_OBJECTS, Connection
 from ingestion.models import IngestedRecord, ObjectCursor, SyncRun
 from ingestion.services.cursors import cursor_reset
 from ingestion.services.runs import sync_run_cancel
+from primer_sf.admin_confirm import action_confirmed, confirmation_page
 
 
 class ReadOnlyAdminMixin:
@@ -132,12 +133,31 @@ class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
         return format_html("<table>{}{}</table>", mark_safe(head), rows) if rows else "-"
 
-    @admin.action(description="Cancel the selected runs")
-    def cancel_runs(self, request, queryset) -> None:
+    def has_cancel_permission(self, request) -> bool:
+        """Cancelling writes a run's status, which this (read-only) admin otherwise never does."""
+        return request.user.has_perm("ingestion.change_syncrun")
+
+    @admin.action(description="Cancel the selected runs", permissions=["cancel"])
+    def cancel_runs(self, request, queryset):
+        if not action_confirmed(request):
+            return confirmation_page(
+                self,
+                request,
+                queryset,
+                action="cancel_runs",
+                title="Cancel these runs?",
+                consequence=(
+                    "A cancelled run stops at its next checkpoint and is not resumed; what it "
+                    "read so far is kept. The next scheduled sync starts afresh from the "
+                    "cursors. Finished runs are left as they are."
+                ),
+                button="Yes, cancel them",
+            )
         cancelled = sum(
             sync_run_cancel(run=run, reason=f"Cancelled by {request.user}.") for run in queryset
         )
         self.message_user(request, f"Cancelled {cancelled} run(s); finished runs are unchanged.")
+        return None
 
     @admin.display(description="Duration")
     def duration(self, obj: SyncRun) -> str:
@@ -183,7 +203,9 @@ class ObjectCursorAdmin(admin.ModelAdmin):
     def estimate(self, obj: ObjectCursor) -> str:
         return number(obj.estimated_total)
 
-    @admin.action(description="Reset cursors (reload these objects on the next run)")
+    @admin.action(
+        description="Reset cursors (reload these objects on the next run)", permissions=["change"]
+    )
     def reset_cursors(self, request, queryset):
         if request.POST.get("confirmed") != "yes":
             return TemplateResponse(

@@ -5,6 +5,7 @@ import hashlib
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 
 from primer_sf.env import env, envbool, envchoice, envint, envlist, envsecret
 
@@ -29,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "csp",
     "django_q",
     "connections",
     "ingestion",
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "primer_sf.csp.LoginHostsCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -117,10 +120,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- HTTPS and browser protections ------------------------------------------------------------
+# On by default outside DEBUG; each can be turned off for a deployment that must (README
+# "Production settings"). Reference: https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.security
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 if envbool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+# HSTS: browsers refuse plain http to this host for this many seconds (one year by default).
+# Subdomains and preloading commit every subdomain, and the browsers' preload list, to https:
+# turn them on once every subdomain serves https. Reference: https://hstspreload.org/
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -170,6 +183,9 @@ SALESFORCE_ALLOWED_INSTANCE_HOSTS = envlist(
     "SALESFORCE_ALLOWED_INSTANCE_HOSTS",
     ".salesforce.com,.force.com" + (",127.0.0.1,localhost" if DEBUG else ""),
 )
+# Plain http and the IP address 127.0.0.1 may receive credentials only here: the bundled
+# emulator on loopback (DEBUG, tests). Never on in production (a deploy check says so).
+SALESFORCE_INSECURE_LOOPBACK = envbool("SALESFORCE_INSECURE_LOOPBACK", DEBUG)
 SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", "62.0")
 # The OAuth callback URL registered on the connected app; built from the request when blank.
 SALESFORCE_CALLBACK_URL = env("SALESFORCE_CALLBACK_URL")
@@ -178,6 +194,29 @@ SALESFORCE_REQUEST_TIMEOUT = envint("SALESFORCE_REQUEST_TIMEOUT", 120)
 # backoff and jitter, each wait at most this many seconds. How many times: a bound stated once,
 # in connections/salesforce/retries.py.
 SALESFORCE_RETRY_MAX_WAIT = envint("SALESFORCE_RETRY_MAX_WAIT", 30)
+
+
+# --- Content-Security-Policy (django-csp) --------------------------------------------------------
+# Scripts, styles and images from this site only: no inline style or event handler anywhere
+# ('unsafe-inline' is never needed); an inline script runs only with the response's nonce
+# (the audience builder's, until it moves to a static file). Forms may also lead to
+# Salesforce's login hosts (connecting posts a form that redirects there): My Domains here,
+# the configured login hosts added per response by primer_sf.csp.LoginHostsCSPMiddleware.
+# Reference: https://django-csp.readthedocs.io/en/latest/configuration.html
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", "https://*.my.salesforce.com"],
+    }
+}
 
 
 # --- Background work (django-q2) --------------------------------------------------------------

@@ -27,11 +27,12 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from urllib3.util import parse_url
 
 from connections.salesforce import errors
 from connections.salesforce.bulk import BulkQueryMixin
 from connections.salesforce.exceptions import SalesforceUnavailable
-from connections.salesforce.hosts import url_check
+from connections.salesforce.hosts import origin_of, url_check
 from connections.salesforce.retries import REQUEST_TRIES, TRIES_PER_PAGE
 from connections.salesforce.types import ApiUsage, CallRecord, QueryPage, UsageRecorder
 
@@ -41,6 +42,8 @@ logger = logging.getLogger(__name__)
 # Reference: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_api_usage.htm
 UNCOUNTED_KINDS = frozenset({"versions", "identity", "userinfo", "oauth_token", "oauth_revoke"})
 
+# Anything with a scheme ("https:", "ftp:") or a network path ("//host") names its own host.
+_ABSOLUTE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|//)")
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 _DATA = r"/services/data/v\d+\.\d+"
 # The only writes that exist: create, abort and delete a Bulk API 2.0 *query* job.
@@ -93,17 +96,19 @@ class SalesforceClient(BulkQueryMixin):
         refresh: Callable[[], str] | None = None,
         recorder: UsageRecorder | None = None,
         budget_check: Callable[[str], None] | None = None,
+        budget_release: Callable[[], None] | None = None,
         session: requests.Session | None = None,
         retry_attempts: int = REQUEST_TRIES,
         retry_max_wait: float = 30.0,
         allowed_hosts: Sequence[str] | None = None,
+        loopback_http: bool = False,
     ) -> None:
-        self.instance_url = instance_url.rstrip("/")
         self.api_version = api_version
         self.timeout = timeout
         self.refresh = refresh
         self.recorder = recorder
         self.budget_check = budget_check
+        self.budget_release = budget_release
         self.session = session or requests.Session()
         self.retry_attempts = min(max(1, retry_attempts), TRIES_PER_PAGE)
         self.retry_max_wait = retry_max_wait
@@ -111,9 +116,12 @@ class SalesforceClient(BulkQueryMixin):
         # The org's clock (response Date header): sync windows end in Salesforce time, so a
         # skewed local clock can never make a window close before rows stamped earlier.
         self.last_server_time: datetime | None = None
-        host = urlsplit(self.instance_url).hostname or ""
-        self.allowed_hosts = tuple(allowed_hosts) if allowed_hosts is not None else (host,)
-        url_check(self.instance_url, self.allowed_hosts)
+        self.loopback_http = loopback_http
+        self.allowed_hosts = tuple(allowed_hosts) if allowed_hosts is not None else ()
+        if allowed_hosts is None:
+            self.allowed_hosts = (parse_url(instance_url).host or "",)
+        # Everything this client requests starts here, so this one check covers every path.
+        self.instance_url = origin_of(self._gate(instance_url))
         self._access_token = access_token
 
     def __repr__(self) -> str:
@@ -279,7 +287,7 @@ class SalesforceClient(BulkQueryMixin):
             self._access_token = self.refresh()
             refreshed.append(True)
             response = self._send(method, url, kind, request)
-        if response.status_code >= 400:
+        if response.status_code >= 300:
             body = response.text
             response.close()
             raise errors.error_from_response(response.status_code, body, url=urlsplit(url).path)
@@ -287,13 +295,25 @@ class SalesforceClient(BulkQueryMixin):
 
     def _send(self, method: str, url: str, kind: str, request: dict) -> requests.Response:
         counted = kind not in UNCOUNTED_KINDS
-        if counted and self.budget_check:
-            self.budget_check(kind)
-        headers = {"Accept": "application/json", **(request["headers"] or {})}
-        headers["Authorization"] = f"Bearer {self._access_token}"
+        reserved = counted and self.budget_check is not None
+        if reserved:
+            self.budget_check(kind)  # reserves the call, or refuses it (budget, ceiling)
         path = urlsplit(url).path
         try:
-            response = self.session.request(
+            response = self._transport(method, url, path, request)
+        except BaseException:
+            if reserved and self.budget_release:
+                self.budget_release()
+            raise
+        self._note_server_time(response)
+        self._record(kind, method, path, response, counted)
+        return response
+
+    def _transport(self, method: str, url: str, path: str, request: dict) -> requests.Response:
+        headers = {"Accept": "application/json", **(request["headers"] or {})}
+        headers["Authorization"] = f"Bearer {self._access_token}"
+        try:
+            return self.session.request(
                 method,
                 url,
                 params=request["params"],
@@ -301,6 +321,8 @@ class SalesforceClient(BulkQueryMixin):
                 headers=headers,
                 timeout=self.timeout,
                 stream=request["stream"],
+                # A redirect would carry the bearer token past the gate: never followed.
+                allow_redirects=False,
             )
         except requests.Timeout as exc:
             raise SalesforceUnavailable(
@@ -314,9 +336,6 @@ class SalesforceClient(BulkQueryMixin):
                 error_code="CONNECTION_ERROR",
                 url=path,
             ) from exc
-        self._note_server_time(response)
-        self._record(kind, method, path, response, counted)
-        return response
 
     def _note_server_time(self, response: requests.Response) -> None:
         stamp = response.headers.get("Date")
@@ -345,9 +364,15 @@ class SalesforceClient(BulkQueryMixin):
         self.recorder(CallRecord(kind, method, path, response.status_code, usage, counted))
 
     def _url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
-            return url_check(path, self.allowed_hosts)
-        return f"{self.instance_url}/{path.lstrip('/')}"
+        """The URL to request: absolute URLs (identity, ``nextRecordsUrl`` or any other URL a
+        response named) and relative paths alike pass the credential gate, which returns the
+        URL rebuilt from the parts urllib3 will connect to."""
+        if not _ABSOLUTE.match(path):
+            path = f"{self.instance_url}/{path.lstrip('/')}"
+        return self._gate(path)
+
+    def _gate(self, url: str) -> str:
+        return url_check(url, self.allowed_hosts, loopback_http=self.loopback_http)
 
     def _before_sleep(self, state: RetryCallState) -> None:
         self.retries += 1

@@ -128,4 +128,7 @@ class SalesforceUnavailable(SalesforceError):
 class SalesforceInstanceNotAllowed(SalesforceError):
     """Salesforce (or a stored row) named an instance or identity host that is not in
     ``SALESFORCE_ALLOWED_INSTANCE_HOSTS``, or one reached over plain http. Raised before any
-    token is sent there."""
+    token is sent there. ``grant_revoked`` says, after a refused code exchange, whether the
+    grant Salesforce had just issued was revoked (None: no grant was involved)."""
+
+    grant_revoked: bool | None = None

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import requests
 from oauthlib.oauth2 import OAuth2Error, WebApplicationClient
 from requests_oauthlib import OAuth2Session
 
 from connections.salesforce import errors
-from connections.salesforce.exceptions import SalesforceError, SalesforceUnavailable
-from connections.salesforce.hosts import LOOPBACK_HOSTS, url_check
+from connections.salesforce.exceptions import (
+    SalesforceError,
+    SalesforceInstanceNotAllowed,
+    SalesforceUnavailable,
+)
+from connections.salesforce.hosts import origin_of, url_check
 from connections.salesforce.types import TokenSet
 
 logger = logging.getLogger(__name__)
@@ -50,21 +52,38 @@ class AuthorizationRequest:
         return f"AuthorizationRequest(url={self.url.split('?')[0]!r})"
 
 
-def login_url_check(login_url: str) -> str:
-    """A login host gets the client secret: https only (plain http only on loopback)."""
-    parts = urlsplit(login_url)
-    host = parts.hostname or ""
-    if parts.scheme == "https" and host:
-        return login_url.rstrip("/")
-    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
-        # oauthlib refuses http outright; the bundled emulator on loopback is the one exception.
+@dataclass(frozen=True)
+class Gate:
+    """Where credentials may go: the allow-list, and whether plain http may reach loopback."""
+
+    allowed_hosts: tuple[str, ...]
+    loopback_http: bool = False
+    # Hosts allowed as login hosts only (configured login URLs, My Domains), never instances.
+    login_hosts: tuple[str, ...] = ()
+
+    def check(self, url: str) -> str:
+        """``url`` rebuilt by the credential gate, or ``SalesforceInstanceNotAllowed``."""
+        return url_check(url, self.allowed_hosts, loopback_http=self.loopback_http)
+
+    def check_login(self, url: str) -> str:
+        """The origin of a login URL, if the client secret and refresh tokens may go there."""
+        allowed = (*self.allowed_hosts, *self.login_hosts)
+        return origin_of(url_check(url, allowed, loopback_http=self.loopback_http))
+
+
+def login_url_check(login_url: str, gate: Gate) -> str:
+    """A login host gets the client secret and refresh token: it passes the gate, and only its
+    origin (scheme, host, port) is kept."""
+    url = gate.check_login(login_url)
+    if url.startswith("http://"):
+        # oauthlib refuses http outright; the gate let it through only for the emulator on
+        # loopback (DEBUG, tests).
         os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
-        return login_url.rstrip("/")
-    raise SalesforceError(f"Refused login host {login_url!r}: it must use https.")
+    return url
 
 
 def authorization_start(
-    *, login_url: str, client_id: str, redirect_uri: str, prompt: str = "login"
+    *, login_url: str, client_id: str, redirect_uri: str, gate: Gate, prompt: str = "login"
 ) -> AuthorizationRequest:
     """Build the authorize URL with a fresh ``state`` and a PKCE S256 challenge.
 
@@ -72,7 +91,7 @@ def authorization_start(
     integration user deliberately rather than whoever is signed in to the browser.
     Reference: https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_endpoints.htm
     """
-    login_url = login_url_check(login_url)
+    login_url = login_url_check(login_url, gate)
     client = WebApplicationClient(client_id)
     verifier = client.create_code_verifier(64)
     challenge = client.create_code_challenge(verifier, "S256")
@@ -95,7 +114,7 @@ def token_exchange(
     code: str,
     code_verifier: str,
     timeout: float,
-    allowed_hosts: Sequence[str],
+    gate: Gate,
 ) -> TokenSet:
     """Trade an authorization code (and the PKCE verifier) for tokens; never retried, because
     a code is single-use.
@@ -105,14 +124,17 @@ def token_exchange(
     oauth = _session(client_id, redirect_uri=redirect_uri)
     token = _call(
         oauth.fetch_token,
-        login_url_check(login_url) + TOKEN_PATH,
+        login_url_check(login_url, gate) + TOKEN_PATH,
         code=code,
         client_secret=client_secret,
         include_client_id=True,
         code_verifier=code_verifier,
         timeout=timeout,
     )
-    return _token_set(token, allowed_hosts)
+    try:
+        return _token_set(token, gate)
+    except SalesforceInstanceNotAllowed as refusal:
+        raise _revoked_grant(refusal, token, login_url, timeout, gate) from None
 
 
 def token_refresh(
@@ -122,7 +144,7 @@ def token_refresh(
     client_secret: str,
     refresh_token: str,
     timeout: float,
-    allowed_hosts: Sequence[str],
+    gate: Gate,
 ) -> TokenSet:
     """A new access token from the refresh token; ``refresh_token`` is set on the result only
     when Salesforce rotated it.
@@ -132,7 +154,7 @@ def token_refresh(
     oauth = _session(client_id)
     token = _call(
         oauth.refresh_token,
-        login_url_check(login_url) + TOKEN_PATH,
+        login_url_check(login_url, gate) + TOKEN_PATH,
         refresh_token=refresh_token,
         client_id=client_id,
         client_secret=client_secret,
@@ -141,18 +163,18 @@ def token_refresh(
     if token.get("refresh_token") == refresh_token:
         # requests-oauthlib copies the old one in when none came back: not a rotation.
         token = {k: v for k, v in token.items() if k != "refresh_token"}
-    return _token_set(token, allowed_hosts)
+    return _token_set(token, gate)
 
 
-def token_revoke(*, login_url: str, token: str, timeout: float) -> bool:
+def token_revoke(*, login_url: str, token: str, timeout: float, gate: Gate) -> bool:
     """Revoke a refresh (or access) token; revoking a refresh token ends its access tokens too.
     ``False`` when Salesforce says the token was already invalid.
 
     Reference: https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_revoke_token.htm
     """
-    url = login_url_check(login_url) + REVOKE_PATH
+    url = login_url_check(login_url, gate) + REVOKE_PATH
     try:
-        response = requests.post(url, data={"token": token}, timeout=timeout)
+        response = requests.post(url, data={"token": token}, timeout=timeout, allow_redirects=False)
     except requests.RequestException as exc:
         raise SalesforceUnavailable(
             "Could not reach Salesforce to revoke the token", error_code="CONNECTION_ERROR"
@@ -165,10 +187,28 @@ def token_revoke(*, login_url: str, token: str, timeout: float) -> bool:
     raise error
 
 
+def _revoked_grant(
+    refusal: SalesforceInstanceNotAllowed, token: dict, login_url: str, timeout: float, gate: Gate
+) -> SalesforceInstanceNotAllowed:
+    """Revoke a grant we refuse to keep, at the trusted login host it came from (revoking the
+    refresh token ends its access tokens too), and say in the refusal whether that worked."""
+    grant = token.get("refresh_token") or token.get("access_token") or ""
+    try:
+        revoked = bool(grant) and token_revoke(
+            login_url=login_url, token=grant, timeout=timeout, gate=gate
+        )
+    except SalesforceError:
+        revoked = False
+    refusal.grant_revoked = revoked
+    return refusal
+
+
 def _session(client_id: str, *, redirect_uri: str | None = None) -> OAuth2Session:
     # scope=None: Salesforce echoes the granted scopes, which may list more than we asked for;
     # oauthlib would otherwise raise "Scope has changed".
     oauth = OAuth2Session(client_id, redirect_uri=redirect_uri, scope=None)
+    # A redirect would carry the client secret or refresh token past the gate.
+    oauth.max_redirects = 0
     oauth.register_compliance_hook("access_token_response", _raise_for_error)
     oauth.register_compliance_hook("refresh_token_response", _raise_for_error)
     return oauth
@@ -193,11 +233,11 @@ def _call(method, *args, **kwargs) -> dict:
         ) from None
 
 
-def _token_set(token: dict, allowed_hosts: Sequence[str]) -> TokenSet:
-    instance_url = str(token.get("instance_url", "")).rstrip("/")
-    identity_url = str(token.get("id", ""))
-    url_check(instance_url, allowed_hosts)
-    url_check(identity_url, allowed_hosts)
+def _token_set(token: dict, gate: Gate) -> TokenSet:
+    """The token response as a ``TokenSet``; the URLs in it pass the gate and are stored as
+    rebuilt, so a refused ``instance_url`` or identity URL is never saved or used."""
+    instance_url = origin_of(gate.check(str(token.get("instance_url", ""))))
+    identity_url = gate.check(str(token.get("id", "")))
     scope = token.get("scope", "")
     issued_at = str(token.get("issued_at", ""))
     return TokenSet(

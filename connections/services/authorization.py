@@ -17,17 +17,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from connections.gate import credential_gate, trusted_login_url
 from connections.models import Connection, ReconnectCandidate, Workspace
 from connections.salesforce import oauth
 from connections.salesforce.client import SalesforceClient
 from connections.salesforce.exceptions import SalesforceError
 from connections.salesforce.types import TokenSet
 from connections.selectors import connections_sharing_username
-from connections.services.clients import (
-    client_options,
-    connection_store_tokens,
-    trusted_login_url,
-)
+from connections.services.clients import client_options, connection_store_tokens
 from connections.services.preflight import connection_run_preflight
 from connections.services.reconnect import (
     authorization_checklist,
@@ -68,7 +65,10 @@ def connection_authorize_start(
     """The authorize URL to send the browser to, and what to keep in the session until the
     callback (``state``, the PKCE verifier, where and what we are connecting)."""
     request = oauth.authorization_start(
-        login_url=login_url, client_id=settings.SALESFORCE_CLIENT_ID, redirect_uri=redirect_uri
+        login_url=login_url,
+        client_id=settings.SALESFORCE_CLIENT_ID,
+        redirect_uri=redirect_uri,
+        gate=credential_gate(),
     )
     pending = {
         "state": request.state,
@@ -194,7 +194,7 @@ def _exchange(pending: dict, code: str, redirect_uri: str) -> TokenSet:
         code=code,
         code_verifier=pending["code_verifier"],
         timeout=float(settings.SALESFORCE_REQUEST_TIMEOUT),
-        allowed_hosts=settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS,
+        gate=credential_gate(),
     )
 
 
@@ -308,6 +308,7 @@ def _revoke_quietly(login_url: str, token: str | None) -> bool:
             login_url=trusted_login_url(login_url),
             token=token,
             timeout=float(settings.SALESFORCE_REQUEST_TIMEOUT),
+            gate=credential_gate(),
         )
     except SalesforceError as error:
         logger.warning("Could not revoke a token at %s: %r", login_url, error)

@@ -7,17 +7,18 @@ tested with a fake client, and every client gets the same refresh, recorder and 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from connections.gate import credential_gate, trusted_login_url
 from connections.models import Connection
 from connections.salesforce import oauth
 from connections.salesforce.client import SalesforceClient
 from connections.salesforce.exceptions import SalesforceAuthError
-from connections.salesforce.hosts import my_domain_login_url, url_check
 from connections.salesforce.types import TokenSet, UsageRecorder
 from connections.services.health import connection_mark_auth_failure
 from connections.services.usage import ApiBudget
@@ -33,44 +34,40 @@ def client_options() -> dict:
         "timeout": float(settings.SALESFORCE_REQUEST_TIMEOUT),
         "retry_max_wait": settings.SALESFORCE_RETRY_MAX_WAIT,
         "allowed_hosts": settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS,
+        "loopback_http": settings.SALESFORCE_INSECURE_LOOPBACK,
     }
-
-
-def trusted_login_url(login_url: str) -> str:
-    """A stored login host, if tokens and the client secret may go there: one of the configured
-    login URLs, a My Domain, or an allowed instance host. Else ``SalesforceInstanceNotAllowed``
-    (the row's ``login_host`` is editable in the admin, so it is checked on every use)."""
-    configured = {
-        settings.SALESFORCE_LOGIN_URL.rstrip("/"),
-        settings.SALESFORCE_SANDBOX_LOGIN_URL.rstrip("/"),
-    }
-    if login_url.rstrip("/") in configured:
-        return login_url.rstrip("/")
-    try:
-        return my_domain_login_url(login_url)
-    except ValueError:
-        return url_check(login_url, settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS).rstrip("/")
 
 
 def salesforce_client_for(
-    connection: Connection, *, recorder: UsageRecorder | None = None
+    connection: Connection,
+    *,
+    recorder: UsageRecorder | None = None,
+    on_call: Callable[[str], None] | None = None,
 ) -> SalesforceClient:
     """A client for ``connection``: it refreshes tokens through ``connection_refresh_tokens``,
-    records every call in ``ApiUsage`` and the org usage on the connection (then calls
-    ``recorder``), and refuses calls past the API budget. Raises ``SalesforceAuthError`` when
-    the connection holds no tokens, ``SalesforceInstanceNotAllowed`` for an untrusted host."""
+    reserves every counted call against the budget before sending it (then calls ``on_call``
+    with its kind: the call is made), notes the org usage each answer reports (then calls
+    ``recorder``), and refuses calls past the API budget or the org's ceiling. Raises
+    ``SalesforceAuthError`` when the connection holds no tokens,
+    ``SalesforceInstanceNotAllowed`` for an untrusted host."""
     if not (connection.access_token or connection.refresh_token):
         raise SalesforceAuthError(
             "This connection holds no Salesforce authorization; reconnect it.",
             reason="session_invalid",
         )
-    budget = ApiBudget(connection, then=recorder)
+    budget = ApiBudget(
+        connection,
+        then=recorder,
+        on_call=on_call,
+        probe_seconds=2 * float(settings.SALESFORCE_REQUEST_TIMEOUT),
+    )
     return SalesforceClient(
         instance_url=connection.instance_url,
         access_token=connection.access_token,
         refresh=lambda: connection_refresh_tokens(connection=connection),
         recorder=budget.record,
         budget_check=budget.check,
+        budget_release=budget.release,
         **client_options(),
     )
 
@@ -122,7 +119,7 @@ def _refresh_locked(locked: Connection) -> None:
         client_secret=settings.SALESFORCE_CLIENT_SECRET,
         refresh_token=locked.refresh_token,
         timeout=float(settings.SALESFORCE_REQUEST_TIMEOUT),
-        allowed_hosts=settings.SALESFORCE_ALLOWED_INSTANCE_HOSTS,
+        gate=credential_gate(),
     )
     connection_store_tokens(connection=locked, tokens=tokens)
     locked.save(

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
@@ -34,20 +35,27 @@ def schedule_tick(*, now: datetime | None = None) -> dict[str, int]:
 
 def _take_over_stale(now: datetime) -> int:
     stale = now - timedelta(seconds=EngineConfig.from_settings().stale_run_seconds)
-    runs = SyncRun.objects.filter(
-        Q(status=SyncRun.Status.RUNNING, heartbeat_at__lt=stale)
-        | Q(
-            status=SyncRun.Status.QUEUED,
-            heartbeat_at__isnull=True,
-            created_at__lt=now - LOST_QUEUED_AFTER,
+    with transaction.atomic():
+        # A run whose row is locked is in the middle of a commit (a long page being written):
+        # its worker is alive, whatever the heartbeat says. A dead worker holds no lock.
+        runs = list(
+            SyncRun.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                Q(status=SyncRun.Status.RUNNING, heartbeat_at__lt=stale)
+                | Q(
+                    status=SyncRun.Status.QUEUED,
+                    heartbeat_at__isnull=True,
+                    created_at__lt=now - LOST_QUEUED_AFTER,
+                )
+                | Q(status=SyncRun.Status.QUEUED, heartbeat_at__lt=now - LOST_QUEUED_AFTER)
+            )
+            .select_related("connection")
         )
-        | Q(status=SyncRun.Status.QUEUED, heartbeat_at__lt=now - LOST_QUEUED_AFTER)
-    ).select_related("connection")
-    for run in runs:
-        logger.warning(
-            "run %s looks abandoned (heartbeat %s); resuming it", run.pk, run.heartbeat_at
-        )
-        sync_run_resume(run=run)
+        for run in runs:
+            logger.warning(
+                "run %s looks abandoned (heartbeat %s); resuming it", run.pk, run.heartbeat_at
+            )
+            sync_run_resume(run=run)
     return len(runs)
 
 

@@ -51,6 +51,7 @@ def _execute_slice(run_id: int, config: EngineConfig, on_progress: Progress | No
         return {"run": run_id, "status": "skipped"}
     ctx = RunContext(run=lease[0], config=config, lease_token=lease[1])
     ctx.on_progress = on_progress
+    ctx.start_heartbeat()
     try:
         finished = _run_slice(ctx)
     except RunPaused as pause:
@@ -62,6 +63,8 @@ def _execute_slice(run_id: int, config: EngineConfig, on_progress: Progress | No
     except Exception as error:
         _fail(ctx, error)
         raise
+    finally:
+        ctx.stop_heartbeat()
     if finished:
         _finish(ctx)
         return {"run": run_id, "status": ctx.run.status}
@@ -70,7 +73,7 @@ def _execute_slice(run_id: int, config: EngineConfig, on_progress: Progress | No
 
 
 def _run_slice(ctx: RunContext) -> bool:
-    ctx.client = salesforce_client_for(ctx.connection, recorder=ctx.record_call)
+    ctx.client = salesforce_client_for(ctx.connection, on_call=ctx.count_call)
     return SliceRunner(ctx, run_objects(ctx.run)).run()
 
 

@@ -33,7 +33,7 @@ def ops(staff_client, world):
 
 
 def _act(client, action, connection, follow=True):
-    data = {"action": action, "_selected_action": [connection.pk]}
+    data = {"action": action, "_selected_action": [connection.pk], "confirmed": "yes"}
     return client.post(URL, data, follow=follow)
 
 

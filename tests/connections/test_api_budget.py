@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from connections.models import ApiUsage
+from connections.models import ApiUsage, OrgUsage
 from connections.salesforce.exceptions import SalesforceBudgetExceeded
 from connections.salesforce.types import ApiUsage as Usage
 from connections.salesforce.types import CallRecord
@@ -64,12 +64,77 @@ def test_it_refuses_past_the_connections_own_share(connection):
     assert caught.value.resume_at == hour_of(now) - timedelta(hours=20) + timedelta(hours=24)
 
 
-def test_checking_costs_no_query(connection, django_assert_num_queries):
-    _org(connection, used=100)
+def _twin(connection_factory, connection, **fields):
+    """A second connection to the same org (another workspace, its own budget)."""
+    return connection_factory(org_id=connection.org_id, **fields)
+
+
+def _calls_until_refused(budgets, limit=1_000):
+    made = 0
+    while made < limit:
+        try:
+            budgets[made % len(budgets)].check("query")
+        except SalesforceBudgetExceeded:
+            return made
+        made += 1
+    return made
+
+
+@pytest.mark.parametrize("ceiling", [30, 60])
+def test_two_connections_of_one_org_never_pass_its_ceiling(connection, connection_factory, ceiling):
+    twin = _twin(connection_factory, connection, org_usage_ceiling_percent=ceiling)
+    connection.org_usage_ceiling_percent = ceiling
+    _org(connection, used=0, maximum=100)
+    assert _calls_until_refused([ApiBudget(connection), ApiBudget(twin)]) == ceiling
+    assert OrgUsage.objects.get(org_key=connection.org_id).used == ceiling
+
+
+def test_the_first_calls_of_an_org_nobody_has_read_go_one_at_a_time(connection, connection_factory):
+    twin = _twin(connection_factory, connection)
+    first = ApiBudget(connection)
+    first.check("limits")  # reads the org's usage: the probe
+    waits = []
+
+    def answer_meanwhile(seconds):
+        waits.append(seconds)
+        first.record(CallRecord("limits", "GET", "/limits", 200, Usage(10, 100), True))
+
+    second = ApiBudget(twin, sleep=answer_meanwhile)
+    second.check("query")
+    assert len(waits) == 1  # it waited for the probe's answer, then went
+    assert OrgUsage.objects.get(org_key=connection.org_id).used == 11
+
+
+def test_the_first_call_of_an_unknown_org_past_its_ceiling_is_the_only_one(
+    connection, connection_factory
+):
+    twin = _twin(connection_factory, connection)
+    first = ApiBudget(connection)
+    first.check("limits")
+    first.record(CallRecord("limits", "GET", "/limits", 200, Usage(95, 100), True))
+    with pytest.raises(SalesforceBudgetExceeded):
+        ApiBudget(twin).check("query")
+
+
+def test_a_reading_never_lowers_the_calls_still_in_flight(connection):
+    _org(connection, used=0, maximum=1_000)
     budget = ApiBudget(connection)
-    with django_assert_num_queries(0):
-        for _ in range(50):
-            budget.check("query")
+    for _ in range(5):
+        budget.check("query")
+    # The first answer reports only itself: four more are on their way.
+    budget.record(CallRecord("query", "GET", "/q", 200, Usage(1, 1_000), True))
+    org = OrgUsage.objects.get(org_key=connection.org_id)
+    assert (org.used, len(org.in_flight)) == (5, 4)
+
+
+def test_a_call_that_got_no_answer_stays_counted(connection):
+    _org(connection, used=0, maximum=1_000)
+    budget = ApiBudget(connection)
+    budget.check("query")
+    budget.release()
+    org = OrgUsage.objects.get(org_key=connection.org_id)
+    assert (org.used, org.in_flight) == (1, {})
+    assert ApiUsage.objects.get(connection=connection).calls == 1
 
 
 def test_the_client_is_refused_before_anything_is_sent(connection):
@@ -86,3 +151,14 @@ def test_the_budget_follows_the_org_usage_the_responses_report(connection):
     budget.record(CallRecord("query", "GET", "/q", 200, Usage(8_500, 10_000), True))
     with pytest.raises(SalesforceBudgetExceeded):
         budget.check("query")
+
+
+def test_a_call_whose_worker_died_stops_counting_as_in_flight(connection, connection_factory):
+    _org(connection, used=0, maximum=1_000)
+    dead = ApiBudget(connection, probe_seconds=0)  # its reservation lapses at once
+    dead.check("query")  # ... and then its worker is killed: no answer, no release
+    alive = ApiBudget(_twin(connection_factory, connection))
+    alive.check("query")
+    alive.record(CallRecord("query", "GET", "/q", 200, Usage(2, 1_000), True))
+    org = OrgUsage.objects.get(org_key=connection.org_id)
+    assert (org.used, org.in_flight) == (2, {})

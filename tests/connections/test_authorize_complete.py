@@ -107,7 +107,10 @@ def test_an_org_the_workspace_already_has_reuses_its_row(workspace, connection_f
     assert existing.status == "active"
     assert existing.refresh_token == TOKENS.refresh_token
     salesforce.revoke.assert_called_once_with(
-        login_url="https://login.salesforce.com", token="5Aep861-OLD", timeout=mock.ANY
+        login_url="https://login.salesforce.com",
+        token="5Aep861-OLD",
+        timeout=mock.ANY,
+        gate=mock.ANY,
     )
 
 
@@ -133,7 +136,10 @@ def test_reconnecting_to_another_org_is_refused_and_the_new_grant_revoked(
     existing.refresh_from_db()
     assert existing.org_id == "00D5g000009OtHeRAB"
     salesforce.revoke.assert_called_once_with(
-        login_url="https://login.salesforce.com", token=TOKENS.refresh_token, timeout=mock.ANY
+        login_url="https://login.salesforce.com",
+        token=TOKENS.refresh_token,
+        timeout=mock.ANY,
+        gate=mock.ANY,
     )
     salesforce.enqueue.assert_not_called()
 

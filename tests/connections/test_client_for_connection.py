@@ -31,12 +31,13 @@ def test_the_refresh_callback_goes_through_the_locking_service(connection):
     refresh.assert_called_once_with(connection=connection)
 
 
-def test_the_recorder_stores_usage_then_calls_the_given_recorder(connection):
-    seen = []
-    client = salesforce_client_for(connection, recorder=seen.append)
+def test_each_call_is_counted_when_reserved_and_its_answer_recorded(connection):
+    seen, made = [], []
+    client = salesforce_client_for(connection, recorder=seen.append, on_call=made.append)
     record = CallRecord("query", "GET", "/services/data/v62.0/query", 200, Usage(512, 15000), True)
-    client.recorder(record)
-    client.recorder(record)
+    for _ in range(2):
+        client.budget_check("query")
+        client.recorder(record)
 
     hour = timezone.now().replace(minute=0, second=0, microsecond=0)
     assert ApiUsage.objects.get(connection=connection, hour=hour).calls == 2
@@ -44,6 +45,7 @@ def test_the_recorder_stores_usage_then_calls_the_given_recorder(connection):
     assert (connection.org_api_used, connection.org_api_max) == (512, 15000)
     assert connection.org_api_checked_at is not None
     assert seen == [record, record]
+    assert made == ["query", "query"]
 
 
 def test_uncounted_calls_are_not_stored_as_usage(connection):

@@ -53,12 +53,11 @@ def _use_everything(client: SalesforceClient):
         page.text().read()
     client.bulk_abort_job(JOB)
     client.bulk_delete_job(JOB)
-    common = {"login_url": LOGIN, "timeout": 5.0}
+    common = {"login_url": LOGIN, "timeout": 5.0, "gate": oauth.Gate((".salesforce.com",))}
     oauth.token_refresh(
         client_id="id",
         client_secret="secret",
         refresh_token="5Aep861-refresh",
-        allowed_hosts=(".salesforce.com",),
         **common,
     )
     oauth.token_revoke(token="5Aep861-refresh", **common)

@@ -20,7 +20,7 @@ def _refresh():
         client_secret=SECRET,
         refresh_token=REFRESH,
         timeout=5.0,
-        allowed_hosts=(".salesforce.com",),
+        gate=oauth.Gate((".salesforce.com",)),
     ).access_token
 
 
@@ -45,11 +45,14 @@ def test_no_token_reaches_the_logs_even_at_debug(sf, make_client, caplog):
 def test_reprs_hide_tokens(make_client):
     client = make_client()
     assert ACCESS_TOKEN not in repr(client)
-    tokens = oauth._token_set(payload("token_response.json"), (".salesforce.com",))
+    tokens = oauth._token_set(payload("token_response.json"), oauth.Gate((".salesforce.com",)))
     assert tokens.access_token not in repr(tokens)
     assert tokens.refresh_token not in repr(tokens)
     request = oauth.authorization_start(
-        login_url=LOGIN, client_id="client-id", redirect_uri="https://app.example/cb"
+        login_url=LOGIN,
+        client_id="client-id",
+        redirect_uri="https://app.example/cb",
+        gate=oauth.Gate((".salesforce.com",)),
     )
     assert request.code_verifier not in repr(request)
 

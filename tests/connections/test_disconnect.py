@@ -41,7 +41,9 @@ def loaded(connection, sync_run_factory):
 def test_it_revokes_forgets_the_tokens_and_keeps_the_data(loaded, revoke):
     refresh = loaded.refresh_token
     connection_disconnect(connection=loaded, delete_data=False)
-    revoke.assert_called_once_with(login_url=loaded.login_host, token=refresh, timeout=mock.ANY)
+    revoke.assert_called_once_with(
+        login_url=loaded.login_host, token=refresh, timeout=mock.ANY, gate=mock.ANY
+    )
     stored = Connection.objects.get(pk=loaded.pk)
     assert (stored.status, stored.access_token, stored.refresh_token) == ("disconnected", "", "")
     assert "revoked" in stored.status_message

@@ -32,8 +32,13 @@ def test_other_hosts_do_not_match(host):
 
 def test_url_check_refuses_http_off_loopback_and_unknown_hosts():
     assert url_check("https://acme.my.salesforce.com", ALLOWED)
-    assert url_check("http://127.0.0.1:8765/id/x/y", ALLOWED)
-    for url in ("http://acme.my.salesforce.com", "https://evil.example", "https://"):
+    assert url_check("http://127.0.0.1:8765/id/x/y", ALLOWED, loopback_http=True)
+    for url in (
+        "http://acme.my.salesforce.com",
+        "https://evil.example",
+        "https://",
+        "http://127.0.0.1:8765/id/x/y",  # loopback http only for the emulator (DEBUG)
+    ):
         with pytest.raises(SalesforceInstanceNotAllowed):
             url_check(url, ALLOWED)
 

@@ -18,6 +18,7 @@ from connections.salesforce.exceptions import (
 from tests.connections.conftest import LOGIN, error, payload
 
 ALLOWED = (".salesforce.com",)
+GATE = oauth.Gate(ALLOWED)
 REDIRECT = "https://app.primer.example/connections/oauth/callback/"
 CODE = "aPrx82nMYNwxhssbu18miXqdGJ2xZVN4oT2tFg_2QqhFseIQiY8SEUVlSVeEeTiEq1fPkRo.ag=="
 TOKEN_URL = f"{LOGIN}/services/oauth2/token"
@@ -25,7 +26,7 @@ TOKEN_URL = f"{LOGIN}/services/oauth2/token"
 
 def test_the_authorize_url_carries_state_pkce_scopes_and_prompt():
     request = oauth.authorization_start(
-        login_url=LOGIN, client_id="client-id", redirect_uri=REDIRECT
+        login_url=LOGIN, client_id="client-id", redirect_uri=REDIRECT, gate=GATE
     )
     url = urlsplit(request.url)
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -43,8 +44,8 @@ def test_the_authorize_url_carries_state_pkce_scopes_and_prompt():
 
 
 def test_each_authorization_gets_a_fresh_state_and_verifier():
-    a = oauth.authorization_start(login_url=LOGIN, client_id="c", redirect_uri=REDIRECT)
-    b = oauth.authorization_start(login_url=LOGIN, client_id="c", redirect_uri=REDIRECT)
+    a = oauth.authorization_start(login_url=LOGIN, client_id="c", redirect_uri=REDIRECT, gate=GATE)
+    b = oauth.authorization_start(login_url=LOGIN, client_id="c", redirect_uri=REDIRECT, gate=GATE)
     assert a.state != b.state
     assert a.code_verifier != b.code_verifier
 
@@ -58,7 +59,7 @@ def _exchange(**overrides):
         "code": CODE,
         "code_verifier": "verifier-" + "v" * 50,
         "timeout": 5.0,
-        "allowed_hosts": ALLOWED,
+        "gate": GATE,
     }
     options.update(overrides)
     return oauth.token_exchange(**options)
@@ -124,7 +125,7 @@ def test_a_refresh_without_a_new_refresh_token_is_not_a_rotation(sf):
         client_secret="client-secret",
         refresh_token="5Aep861-old",
         timeout=5.0,
-        allowed_hosts=ALLOWED,
+        gate=GATE,
     )
     assert tokens.refresh_token is None
     assert tokens.access_token == payload("refresh_response.json")["access_token"]
@@ -138,7 +139,7 @@ def test_a_rotated_refresh_token_is_returned(sf):
         client_secret="s",
         refresh_token="5Aep861-old",
         timeout=5.0,
-        allowed_hosts=ALLOWED,
+        gate=GATE,
     )
     assert tokens.refresh_token == payload("refresh_rotated_response.json")["refresh_token"]
 
@@ -176,12 +177,14 @@ def test_revoke_posts_the_token(sf):
         body="",
         match=[matchers.urlencoded_params_matcher({"token": "5Aep861-old"})],
     )
-    assert oauth.token_revoke(login_url=LOGIN, token="5Aep861-old", timeout=5.0) is True
+    assert oauth.token_revoke(login_url=LOGIN, token="5Aep861-old", timeout=5.0, gate=GATE) is True
 
 
 def test_revoking_an_already_invalid_token_is_not_an_error(sf):
     sf.post(f"{LOGIN}/services/oauth2/revoke", **error("revoke_invalid_token"))
-    assert oauth.token_revoke(login_url=LOGIN, token="5Aep861-gone", timeout=5.0) is False
+    assert (
+        oauth.token_revoke(login_url=LOGIN, token="5Aep861-gone", timeout=5.0, gate=GATE) is False
+    )
 
 
 @pytest.mark.parametrize(
@@ -189,11 +192,16 @@ def test_revoking_an_already_invalid_token_is_not_an_error(sf):
 )
 def test_a_login_host_must_be_https(login_url):
     with pytest.raises(SalesforceError):
-        oauth.authorization_start(login_url=login_url, client_id="c", redirect_uri=REDIRECT)
+        oauth.authorization_start(
+            login_url=login_url, client_id="c", redirect_uri=REDIRECT, gate=GATE
+        )
 
 
 def test_plain_http_is_allowed_on_loopback_for_the_emulator():
     request = oauth.authorization_start(
-        login_url="http://127.0.0.1:8765", client_id="c", redirect_uri=REDIRECT
+        login_url="http://127.0.0.1:8765",
+        client_id="c",
+        redirect_uri=REDIRECT,
+        gate=oauth.Gate(("127.0.0.1",), loopback_http=True),
     )
     assert request.url.startswith("http://127.0.0.1:8765/services/oauth2/authorize?")

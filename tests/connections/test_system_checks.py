@@ -109,3 +109,12 @@ def test_manage_py_refuses_to_start_with_an_unsafe_configuration(tmp_path):
     assert result.returncode != 0
     for check_id in ("connections.E001", "connections.E002", "connections.E010"):
         assert check_id in result.stderr
+
+
+def test_a_login_url_the_credential_gate_refuses_is_an_error(settings):
+    from connections.checks import check_salesforce
+
+    settings.SALESFORCE_LOGIN_URL = "https://attacker.example\\@login.salesforce.com"
+    errors = [e for e in check_salesforce() if e.id == "connections.E011"]
+    assert errors
+    assert "credential gate" in errors[0].msg

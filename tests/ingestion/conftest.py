@@ -59,8 +59,8 @@ def fake_client_for(monkeypatch, fake_org):
     """Route the engine's client factory to the fake org; returns the clients it built."""
     built = []
 
-    def factory(connection, *, recorder=None):
-        client = FakeClient(fake_org, recorder)
+    def factory(connection, *, recorder=None, on_call=None):
+        client = FakeClient(fake_org, recorder, on_call)
         built.append(client)
         return client
 

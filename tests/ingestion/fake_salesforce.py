@@ -120,9 +120,10 @@ class FakeClient:
 
     retry_attempts = 1  # it never retries a request itself: the engine's retries are all
 
-    def __init__(self, org: FakeOrg, recorder=None) -> None:
+    def __init__(self, org: FakeOrg, recorder=None, on_call=None) -> None:
         self.org = org
         self.recorder = recorder
+        self.on_call = on_call
         self.retries = 0
 
     @property
@@ -137,6 +138,8 @@ class FakeClient:
             raise SalesforceRateLimited(
                 "TotalRequests Limit exceeded.", status=403, error_code="REQUEST_LIMIT_EXCEEDED"
             )
+        if self.on_call:
+            self.on_call(kind)  # like the real client: counted as it is made
         self.org.calls.append(kind)
         self.org.tick()  # time passes at Salesforce while we work
         if self.recorder:

@@ -6,7 +6,8 @@ from ingestion.models import ObjectCursor, SyncRun
 def test_ops_cancel_a_running_sync(staff_client, connection, sync_run_factory):
     run = sync_run_factory(connection, status=SyncRun.Status.RUNNING)
     response = staff_client.post(
-        "/admin/ingestion/syncrun/", {"action": "cancel_runs", "_selected_action": [run.pk]}
+        "/admin/ingestion/syncrun/",
+        {"action": "cancel_runs", "_selected_action": [run.pk], "confirmed": "yes"},
     )
     assert response.status_code == 302
     run.refresh_from_db()
@@ -58,7 +59,7 @@ def test_a_full_resync_from_the_admin_resets_every_cursor(
     with django_capture_on_commit_callbacks(execute=False):
         staff_client.post(
             "/admin/connections/connection/",
-            {"action": "full_resync", "_selected_action": [connection.pk]},
+            {"action": "full_resync", "_selected_action": [connection.pk], "confirmed": "yes"},
         )
     run = SyncRun.objects.get()
     assert run.kind == SyncRun.Kind.FULL_RESYNC

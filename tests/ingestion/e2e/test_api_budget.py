@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.db.models import F
 from django.utils import timezone
 
-from connections.models import ApiUsage, Connection
+from connections.models import ApiUsage, Connection, OrgUsage
 from ingestion.models import SyncRun
 from ingestion.services.schedule import schedule_tick
 from ingestion.services.sync import sync_run_execute
@@ -24,6 +24,7 @@ def _a_day_passes(org, connection):
         org_api_checked_at=F("org_api_checked_at") - timedelta(hours=25)
     )
     ApiUsage.objects.filter(connection=connection).update(hour=F("hour") - timedelta(hours=25))
+    OrgUsage.objects.update(checked_at=F("checked_at") - timedelta(hours=25))
 
 
 def test_the_initial_sync_pauses_at_the_ceiling_and_finishes_the_next_day(

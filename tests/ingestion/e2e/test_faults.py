@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from connections.models import Connection
+from connections.models import Connection, OrgUsage
 from connections.salesforce.types import TokenSet
 from connections.services import connection_mark_active, connection_store_tokens
 from ingestion.engine import objects
@@ -220,9 +220,7 @@ def test_the_daily_limit_pauses_the_run_until_it_resets(live_org, connect_as):
     live_org.org.faults.clear("daily_limit_reached")
     # Time passes: the org usage read an hour ago is no longer trusted, so one call may go
     # out to read it afresh.
-    Connection.objects.filter(pk=connection.pk).update(
-        org_api_checked_at=timezone.now() - timedelta(hours=2)
-    )
+    OrgUsage.objects.update(checked_at=timezone.now() - timedelta(hours=2))
     schedule_tick(now=run.resume_at + timedelta(seconds=1))
     sync_run_execute(run_id=run.pk, inline=True)
     run.refresh_from_db()
