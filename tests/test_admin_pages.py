@@ -4,6 +4,7 @@ import pytest
 from django.contrib import admin
 from django.utils import timezone
 
+from connections.models import OrgUsage
 from ingestion.models import IngestedRecord, ObjectCursor
 
 OUR_APPS = {"connections", "ingestion"}
@@ -30,6 +31,7 @@ def populated(world, sync_run_factory):
         last_seen_at=now,
     )
     connection.api_usage.create(hour=now.replace(minute=0, second=0, microsecond=0), calls=3)
+    OrgUsage.objects.create(org_key=connection.org_id, used=3, maximum=100_000, checked_at=now)
     return world
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from playwright.sync_api import expect
 
 from audiences import services
 from audiences.models import Audience
@@ -72,7 +73,8 @@ def _sign_in(page, live_server, user):
 
 
 def _estimate(page, value: int):
-    page.wait_for_function(f"document.getElementById('estimate-total').dataset.value === '{value}'")
+    # No wait_for_function: it evaluates a string, which the page's CSP (rightly) forbids.
+    expect(page.locator("#estimate-total")).to_have_attribute("data-value", str(value))
 
 
 def _build(page, org):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from alerts.models import Alert
 from audiences.models import Audience, CsvList
@@ -116,10 +117,8 @@ def test_the_page_refreshes_itself_while_a_run_is_active(
         object_stats={"Lead": {"status": "done", "expected": 400, "records_read": 400}},
     )
 
-    page.wait_for_function(
-        "document.getElementById('sync-now') && !document.getElementById('sync-now').disabled",
-        timeout=10_000,
-    )
+    # No wait_for_function: it evaluates a string, which the page's CSP (rightly) forbids.
+    expect(page.locator("#sync-now")).to_be_enabled(timeout=10_000)
     assert page.evaluate("window.sameDocument") is True  # refreshed in place, not reloaded
     assert "Running now:" not in page.inner_text("#syncing")
     assert page.locator("#run-progress").count() == 0

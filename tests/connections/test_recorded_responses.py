@@ -161,7 +161,7 @@ def test_a_recorded_token_response_without_token_type_or_scope_is_read(sf):
         code="aPrx-code",
         code_verifier="verifier-" + "v" * 50,
         timeout=5.0,
-        allowed_hosts=ALLOWED,
+        gate=oauth.Gate(ALLOWED),
     )
     assert tokens.instance_url == "https://na1.salesforce.com"
     assert tokens.issued_at_ms == 1278448832702
@@ -177,7 +177,7 @@ def test_a_recorded_refresh_response_is_read(sf):
         client_secret="client-secret",
         refresh_token="5Aep861-old",
         timeout=5.0,
-        allowed_hosts=ALLOWED,
+        gate=oauth.Gate(ALLOWED),
     )
     assert tokens.access_token == "refreshed_access_token"
     assert tokens.refresh_token is None
@@ -199,7 +199,7 @@ def test_recorded_token_errors_are_auth_errors_with_their_reason(sf, name, reaso
             client_secret="client-secret",
             refresh_token="5Aep861-old",
             timeout=5.0,
-            allowed_hosts=ALLOWED,
+            gate=oauth.Gate(ALLOWED),
         )
     assert caught.value.reason == reason
 

@@ -82,7 +82,10 @@ def test_confirming_replaces_the_authorization_and_honours_the_label(
     assert stored.sf_user_id == USER
     assert stored.label == "Demo org (new user)"
     salesforce.revoke.assert_called_once_with(
-        login_url="https://login.salesforce.com", token="5Aep861-WORKING", timeout=mock.ANY
+        login_url="https://login.salesforce.com",
+        token="5Aep861-WORKING",
+        timeout=mock.ANY,
+        gate=mock.ANY,
     )
     assert not ReconnectCandidate.objects.exists()
 
@@ -92,7 +95,10 @@ def test_keeping_the_current_one_revokes_the_new_grant(working, workspace, sales
     connection_reconnect_discard(candidate=outcome.candidate)
     assert Connection.objects.get(pk=working.pk).refresh_token == "5Aep861-WORKING"
     salesforce.revoke.assert_called_once_with(
-        login_url="https://login.salesforce.com", token=TOKENS.refresh_token, timeout=mock.ANY
+        login_url="https://login.salesforce.com",
+        token=TOKENS.refresh_token,
+        timeout=mock.ANY,
+        gate=mock.ANY,
     )
     assert not ReconnectCandidate.objects.exists()
 
