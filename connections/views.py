@@ -39,7 +39,7 @@ from connections.services import (
     connection_update_settings,
 )
 from ingestion.models import SyncRun
-from ingestion.selectors import connection_progress
+from ingestion.selectors import connection_data_purge, connection_progress
 from ingestion.services.runs import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -132,6 +132,7 @@ def _render_connection(request, connection: Connection, form, status=200) -> Htt
         "form": form,
         "usage": connection_api_usage(connection=connection),
         "progress": connection_progress(connection=connection),
+        "purge": connection_data_purge(connection=connection),
         "checklist": (connection.preflight or {}).get("items", []),
         "shared_user_connections": connections_sharing_username(
             username=connection.sf_username, exclude_pk=connection.pk
@@ -290,7 +291,7 @@ def connection_disconnect_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = DisconnectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         connection_disconnect(connection=connection, delete_data=form.cleaned_data["delete_data"])
-        kept = "deleted" if form.cleaned_data["delete_data"] else "kept"
+        kept = "being deleted" if form.cleaned_data["delete_data"] else "kept"
         messages.success(request, f"{connection.label} is disconnected; its data is {kept}.")
         return redirect("connections:workspace", slug=connection.workspace.slug)
     status = 400 if request.method == "POST" else 200

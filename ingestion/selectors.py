@@ -8,7 +8,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from connections.models import Connection
-from ingestion.models import ObjectCursor, SyncRun
+from ingestion.models import DataPurge, ObjectCursor, SyncRun
 
 # ObjectCursor.field_plan, as the planner writes it:
 #   {"fields": {NAME: {"type": "email", "label": "Email", "calculated": false,
@@ -176,3 +176,8 @@ def connection_api_calls_today(*, connection: Connection) -> int:
     since = timezone.now() - timedelta(hours=24)
     total = connection.api_usage.filter(hour__gte=since).aggregate(total=Sum("calls"))["total"]
     return total or 0
+
+
+def connection_data_purge(*, connection: Connection) -> DataPurge | None:
+    """The deletion of the connection's records under way, if any (for its page)."""
+    return connection.purges.filter(status__in=DataPurge.ACTIVE_STATUSES).first()

@@ -250,4 +250,7 @@ INGESTION = {
     # Hard deletes, formula fields and new fields are reconciled this often (one Id+formula
     # Bulk job per object).
     "RECONCILE_HOURS": envint("INGESTION_RECONCILE_HOURS", 24),
+    # Records deleted per committed batch when a disconnected connection's data is deleted:
+    # bounded memory and short row locks, whatever the copy's size.
+    "PURGE_BATCH_RECORDS": envint("INGESTION_PURGE_BATCH_RECORDS", 5000),
 }

@@ -30,6 +30,7 @@ from connections.services.clients import (
 )
 from connections.services.health import connection_mark_auth_failure
 from connections.services.preflight import connection_run_preflight
+from connections.signals import connection_disconnected
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +257,8 @@ def _revoke_quietly(login_url: str, token: str | None) -> bool:
 def connection_disconnect(*, connection: Connection, delete_data: bool) -> None:
     """Revoke the connection's authorization at Salesforce, forget its tokens and stop its
     syncs. Ingested records and cursors stay (a reconnect resumes from them) unless
-    ``delete_data``, which deletes them."""
+    ``delete_data``: then they are deleted by a background task the ``connection_disconnected``
+    signal starts."""
     from ingestion.models import SyncRun
 
     revoked = _revoke_quietly(connection.login_host, connection.refresh_token)
@@ -272,8 +274,7 @@ def connection_disconnect(*, connection: Connection, delete_data: bool) -> None:
         connection.status_fix = "Connect again to resume syncing."
         connection.next_sync_at = None
         if delete_data:
-            connection.records.all().delete()
-            connection.cursors.all().delete()
+            # The records are deleted in the background, in batches (a receiver in ingestion).
             connection.initial_sync_started_at = connection.initial_sync_completed_at = None
             connection.status_fix = "Connect again to sync from scratch."
         connection.save()
@@ -282,4 +283,7 @@ def connection_disconnect(*, connection: Connection, delete_data: bool) -> None:
             finished_at=now,
             error_code="connection_disconnected",
             error_message="The connection was disconnected before this run started.",
+        )
+        connection_disconnected.send(
+            sender=Connection, connection=connection, delete_data=delete_data
         )

@@ -11,7 +11,7 @@ from django_q.tasks import async_task
 
 from connections.models import Connection
 from ingestion.engine.records import drop_seen_ids
-from ingestion.models import SyncRun
+from ingestion.models import DataPurge, SyncRun
 from ingestion.signals import sync_run_finished
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,11 @@ def sync_run_enqueue(
     if connection.status != Connection.Status.ACTIVE:
         raise ApplicationError(
             f"{connection} cannot sync while it is {connection.get_status_display().lower()}."
+        )
+    if connection.purges.filter(status__in=DataPurge.ACTIVE_STATUSES).exists():
+        raise ApplicationError(
+            f"The earlier data of {connection} is still being deleted; syncing starts once "
+            "that is done."
         )
     paused = connection.sync_runs.filter(status=SyncRun.Status.PAUSED).first()
     if paused is not None:

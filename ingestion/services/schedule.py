@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from connections.models import Connection
 from ingestion.engine.config import EngineConfig
-from ingestion.models import SyncRun
+from ingestion.models import DataPurge, SyncRun
+from ingestion.services.purge import data_purge_resume_stale
 from ingestion.services.runs import ApplicationError, sync_run_enqueue, sync_run_resume
 
 logger = logging.getLogger(__name__)
@@ -24,10 +25,12 @@ LOST_QUEUED_AFTER = timedelta(minutes=15)
 def schedule_tick(*, now: datetime | None = None) -> dict[str, int]:
     """One pass of the scheduler (a django-q2 schedule runs it every minute)."""
     now = now or timezone.now()
+    stale_seconds = EngineConfig.from_settings().stale_run_seconds
     return {
         "taken_over": _take_over_stale(now),
         "resumed": _resume_due(now),
         "started": _start_due(now),
+        "purges_resumed": data_purge_resume_stale(now=now, stale_seconds=stale_seconds),
     }
 
 
@@ -65,10 +68,12 @@ def _start_due(now: datetime) -> int:
     busy = SyncRun.objects.filter(
         status__in=[*SyncRun.ACTIVE_STATUSES, SyncRun.Status.PAUSED]
     ).values("connection_id")
+    purging = DataPurge.objects.filter(status__in=DataPurge.ACTIVE_STATUSES).values("connection_id")
     due = (
         Connection.objects.filter(status=Connection.Status.ACTIVE)
         .filter(Q(next_sync_at__lte=now) | Q(next_sync_at__isnull=True))
         .exclude(pk__in=busy)
+        .exclude(pk__in=purging)
     )
     started = 0
     for connection in due:
