@@ -11,6 +11,7 @@ import time
 from emulator.data.profiles import PROFILES
 from emulator.faults import FaultError
 from emulator.org import Org
+from emulator.registry import MultiOrgServer, OrgRegistry
 from emulator.server import EmulatorServer
 from emulator.users import PASSWORD, USERS
 
@@ -43,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="allowed OAuth callback (repeatable); default: any http(s) URL on a loopback host",
     )
     p.add_argument("--threads", type=int, default=8)
+    p.add_argument(
+        "--orgs",
+        type=int,
+        default=1,
+        help="independent orgs in this process (default 1); see README 'Several orgs'",
+    )
     return p
 
 
@@ -60,12 +67,26 @@ def banner(org: Org, server: EmulatorServer, started: float) -> str:
     return "\n".join(lines)
 
 
+def multi_banner(registry: OrgRegistry, server: MultiOrgServer, started: float) -> str:
+    lines = [
+        f"Salesforce org emulator ready in {time.monotonic() - started:.2f}s "
+        f"({len(registry.orgs)} orgs)",
+        f"  base URL (login host for every org): {server.base_url}",
+        f"  profile: {registry.orgs[0].profile}  password for every user: '{PASSWORD}'",
+    ]
+    lines += [
+        f"  org {i}: {org.org_id}  instance_url {org.base_url}  seed {org.seed}  "
+        f"users {org.user_list[0].username} …"
+        for i, org in enumerate(registry.orgs, start=1)
+    ]
+    lines.append("  control API: " + server.base_url + "/__emulator__/orgs")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     started = time.monotonic()
-    org = Org.from_profile(
-        args.profile,
-        seed=args.seed,
+    options = dict(
         api_daily_limit=args.api_daily_limit,
         client_id=args.client_id,
         client_secret=args.client_secret,
@@ -75,20 +96,30 @@ def main(argv: list[str] | None = None) -> int:
         rotate_refresh_tokens=args.rotate_refresh_tokens,
         redirect_uris=tuple(args.redirect_uri),
     )
+    if args.orgs > 1:
+        registry = OrgRegistry.from_profile(args.profile, args.orgs, seed=args.seed, **options)
+        orgs = registry.orgs
+        server = MultiOrgServer(registry, host=args.host, port=args.port, threads=args.threads)
+    else:
+        orgs = [Org.from_profile(args.profile, seed=args.seed, **options)]
+        server = EmulatorServer(orgs[0], host=args.host, port=args.port, threads=args.threads)
     if args.faults:
         try:
-            org.faults.set_spec(args.faults)
+            for org in orgs:
+                org.faults.set_spec(args.faults)
         except FaultError as err:
             print(f"--faults: {err}", file=sys.stderr)
             return 2
-    server = EmulatorServer(org, host=args.host, port=args.port, threads=args.threads)
     server._create()
 
     def stop(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    print(banner(org, server, started), flush=True)
+    if args.orgs > 1:
+        print(multi_banner(registry, server, started), flush=True)
+    else:
+        print(banner(orgs[0], server, started), flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
     print("emulator stopped", flush=True)

@@ -9,7 +9,6 @@ from werkzeug.wrappers import Request, Response
 
 from emulator.data.store import RecordError
 from emulator.faults import FaultError
-from emulator.users import USERS
 from emulator.web.common import json_response
 
 
@@ -154,7 +153,7 @@ def _summary(org) -> dict:
         "base_url": org.base_url,
         "org_id": org.org_id,
         "client_id": org.auth.config.client_id,
-        "users": [{"username": u.username, "situation": u.situation} for u in USERS],
+        "users": [{"username": u.username, "situation": u.situation} for u in org.user_list],
         "counts": {name: store.count(False) for name, store in org.stores.items()},
         "api_usage": {"used": used, "max": limit},
         "now": org.clock.now().isoformat(),
