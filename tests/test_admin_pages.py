@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin
 from django.utils import timezone
 
-from ingestion.models import IngestedRecord, ObjectCursor
+from ingestion.models import DataPurge, IngestedRecord, ObjectCursor
 
 OUR_APPS = {"connections", "ingestion"}
 
@@ -30,6 +30,7 @@ def populated(world, sync_run_factory):
         last_seen_at=now,
     )
     connection.api_usage.create(hour=now.replace(minute=0, second=0, microsecond=0), calls=3)
+    DataPurge.objects.create(connection=world["globex_connection"], records_total=10)
     return world
 
 
