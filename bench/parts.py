@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench import audience_size
+from bench import audience_size, fleet
 from bench.cli import PARTS
 from bench.org import BenchOrg, Sync, vacuum_analyze
 from ingestion.management.demo import story
@@ -35,6 +35,7 @@ class Options:
     initial_runs: int  # the initial Bulk sync is repeated; the median run is reported
     processing_rate: float
     log_dir: Path
+    fleet_connections: int = 1000  # the scheduler tick's fleet
 
 
 def run_parts(options: Options) -> dict:
@@ -49,6 +50,8 @@ def run_parts(options: Options) -> dict:
         results["memory"] = _memory(options, main_sync)
     if "latency" in wanted:
         results["latency"] = _latency(options)
+    if "tick" in wanted:
+        results["tick"] = fleet.tick_part(connections=options.fleet_connections)
     return {name: results[name] for name in PARTS if name in results}
 
 

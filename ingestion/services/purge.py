@@ -26,7 +26,7 @@ from django_q.tasks import async_task
 from connections.models import Connection
 from ingestion.engine.config import EngineConfig
 from ingestion.models import DataPurge, IngestedRecord, SyncRun
-from ingestion.services.runs import sync_run_cancel
+from ingestion.services.runs import loads_queue, sync_run_cancel
 from ingestion.signals import records_deleting
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ def data_purge_hand_out(*, purge: DataPurge) -> None:
         purge.pk,
         task_name=f"purge-{purge.connection_id}-{purge.pk}-{timezone.now():%H%M%S%f}",
         group=f"connection-{purge.connection_id}",
+        cluster=loads_queue(),
     )
 
 
