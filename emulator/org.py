@@ -203,6 +203,11 @@ class Org(ChangesMixin):
     def user_id(self, username: str) -> str:
         return self.data.codec("005").encode(self.user_index(username))
 
+    @property
+    def integration_username(self) -> str:
+        """The healthy integration user of this org (the first emulated user)."""
+        return self.user_list[0].username
+
     def user_index(self, username: str) -> int:
         """Record index of one of this org's emulated users (KeyError if it has none)."""
         for i, u in enumerate(self.user_list):
@@ -260,11 +265,13 @@ class Org(ChangesMixin):
     def describe(
         self,
         sobject: str,
-        username: str = "integration@example.com",
+        username: str | None = None,
         *,
         version: str = LATEST_VERSION,
     ) -> dict:
-        """The describe body of sobject for username (KeyError when they cannot see it)."""
+        """The describe body of sobject for username (default: the org's integration user;
+        KeyError when they cannot see it)."""
+        username = username or self.integration_username
         view = self.view(username)
         obj = view.object(sobject)
         if obj is None:
@@ -351,9 +358,11 @@ class Org(ChangesMixin):
         return self.store(sobject).count(include_deleted)
 
     def iter_records(
-        self, sobject: str, include_deleted: bool = True, username: str = "integration@example.com"
+        self, sobject: str, include_deleted: bool = True, username: str | None = None
     ) -> Iterator[dict]:
-        """Every record as REST JSON would show it to username, without 'attributes'."""
+        """Every record as REST JSON would show it to username (default: the org's integration
+        user), without 'attributes'."""
+        username = username or self.integration_username
         view = self.view(username)
         obj = view.object(sobject)
         if obj is None:

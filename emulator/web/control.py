@@ -48,7 +48,7 @@ def _dispatch(org, request: Request, method: str, parts: list[str], body: dict) 
         deleted = request.args.get("include_deleted", "false").lower() == "true"
         return json_response({"count": org.count(parts[1], include_deleted=deleted)})
     if head == "describe" and len(parts) == 2 and method == "GET":
-        username = request.args.get("username", "integration@example.com")
+        username = request.args.get("username", org.integration_username)
         return json_response(org.describe(parts[1], username))
     if head == "changes" and method == "POST":
         return json_response(org.apply_random_changes(int(body.get("n", 100)), body.get("seed")))
@@ -94,7 +94,7 @@ def _records(org, request: Request, method: str, parts: list[str], body: dict) -
         return json_response({"id": org.create(sobject, body)}, 201)
     if len(parts) == 1 and method == "GET":
         deleted = request.args.get("include_deleted", "true").lower() == "true"
-        username = request.args.get("username", "integration@example.com")
+        username = request.args.get("username", org.integration_username)
 
         def lines():
             for rec in org.iter_records(sobject, include_deleted=deleted, username=username):
