@@ -157,6 +157,10 @@ def test_running_syncs_are_cancelled_and_none_start_until_it_is_done(
     with pytest.raises(ApplicationError, match="still being deleted"):
         sync_run_enqueue(connection=loaded, kind="initial", trigger="customer")
     assert schedule_tick()["started"] == 0
+    DataPurge.objects.filter(connection=loaded).update(status=DataPurge.Status.DONE)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert schedule_tick()["started"] == 1
+    assert SyncRun.objects.get(connection=loaded, status="queued").kind == "initial"
 
 
 def test_the_connection_page_says_it_is_deleting_and_how_far(
