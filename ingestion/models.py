@@ -229,6 +229,10 @@ class DataPurge(models.Model):
     records_total = models.PositiveBigIntegerField(null=True, blank=True)
     records_deleted = models.PositiveBigIntegerField(default=0)
     batches = models.PositiveIntegerField(default=0)
+    # The key of the last record deleted: the next slice starts after it, instead of stepping
+    # over the dead index entries of every batch before.
+    after_sobject = models.CharField(max_length=80, blank=True)
+    after_sf_id = models.CharField(max_length=18, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -95,7 +95,7 @@ def _execute_slice(purge_id: int, batch_records: int, slice_seconds: float, conf
         return {"purge": purge_id, "status": "skipped"}
     purge, token = lease
     deadline = time.monotonic() + slice_seconds
-    key: Key | None = START
+    key: Key | None = (purge.after_sobject, purge.after_sf_id)
     while key is not None:
         key = _delete_batch(purge, token, key, batch_records)
         if key is not None and time.monotonic() >= deadline:
@@ -148,7 +148,16 @@ def _delete_batch(purge: DataPurge, token: str, after: Key, size: int) -> Key | 
         purge.records_deleted += deleted
         purge.batches += 1
         purge.heartbeat_at = timezone.now()
-        purge.save(update_fields=["records_deleted", "batches", "heartbeat_at"])
+        purge.after_sobject, purge.after_sf_id = rows[-1][1], rows[-1][2]
+        purge.save(
+            update_fields=[
+                "records_deleted",
+                "batches",
+                "heartbeat_at",
+                "after_sobject",
+                "after_sf_id",
+            ]
+        )
     return rows[-1][1], rows[-1][2]
 
 
@@ -179,13 +188,15 @@ def _release(purge: DataPurge, token: str) -> None:
 
 
 def _finish(purge: DataPurge, token: str) -> None:
-    """Done once a walk from the start finds nothing (the walk just made may have started
-    mid-way, after a takeover)."""
+    """Done once nothing is left from the start of the key range (a worker killed mid-batch,
+    or a write that raced the disconnect, may have left records behind the walk)."""
     with transaction.atomic():
         if not _still_ours(purge, token):
             return
         if _next_batch(purge.connection_id, START, 1):
-            DataPurge.objects.filter(pk=purge.pk).update(lease_token="")
+            DataPurge.objects.filter(pk=purge.pk).update(
+                lease_token="", after_sobject="", after_sf_id=""
+            )
             transaction.on_commit(lambda: data_purge_hand_out(purge=purge))
             return
         now = timezone.now()

@@ -139,7 +139,9 @@ def test_a_slice_out_of_time_enqueues_its_continuation(loaded, django_capture_on
         outcome = data_purge_execute(purge_id=purge.pk, batch_records=5, slice_seconds=0)
     assert outcome == {"purge": purge.pk, "status": "continue", "deleted": 5}
     assert len(callbacks) == 1
-    assert DataPurge.objects.get(pk=purge.pk).lease_token == ""
+    stored = DataPurge.objects.get(pk=purge.pk)
+    assert stored.lease_token == ""
+    assert (stored.after_sobject, stored.after_sf_id) == ("Contact", f"0035g{4:013d}")
     assert data_purge_execute(purge_id=purge.pk, batch_records=5, inline=True)["status"] == "done"
     assert not IngestedRecord.objects.filter(connection=loaded).exists()
 
@@ -175,3 +177,18 @@ def test_the_connection_page_says_it_is_deleting_and_how_far(
     html = client.get(f"/connections/{loaded.pk}/").content.decode()
     assert "Deleting this org&#x27;s data." in html or "Deleting this org's data." in html
     assert "40,000 of 80,207 records deleted (50%)" in html
+
+
+def test_records_left_behind_the_walk_are_found_before_it_is_done(
+    loaded, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        _disconnect(loaded)
+    purge = DataPurge.objects.get(connection=loaded)
+    # as if an earlier slice had got past every record (and a late write landed behind it)
+    DataPurge.objects.filter(pk=purge.pk).update(after_sobject="Lead", after_sf_id="zzz")
+    with django_capture_on_commit_callbacks(execute=True):
+        data_purge_execute(purge_id=purge.pk)
+    purge.refresh_from_db()
+    assert purge.status == "done"
+    assert not IngestedRecord.objects.filter(connection=loaded).exists()
