@@ -7,7 +7,7 @@ For each mode it COPYs a synthetic org (the shape of ``audience_size.py``, scale
 ``--records``) into a fresh connection, or with ``--copy-of ID`` copies the records a real sync
 wrote for connection ID (e.g. the demo's, after ``manage.py demo``), then deletes them in a
 child process and prints the child's wall time and memory: RSS once Django is set up, and peak
-RSS (``ru_maxrss``).
+RSS (VmHWM).
 ``orm`` is what the disconnect did before (``connection.records.all().delete()``), ``purge``
 what the worker does now (``data_purge_execute``, batches of ``PURGE_BATCH_RECORDS``).
 """
@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -47,6 +46,15 @@ from ingestion.services.purge import data_purge_execute
 def _rss_mb() -> float:
     pages = int(Path("/proc/self/statm").read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_rss_mb() -> float:
+    # VmHWM, not ru_maxrss: Linux carries the parent's high-water mark into ru_maxrss across
+    # fork and exec, and the parent has just generated the copy.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def load(connection: Connection, records: int) -> int:
@@ -109,7 +117,7 @@ def child(mode: str, connection_id: int) -> dict:
         purge = DataPurge.objects.create(connection=connection)
         data_purge_execute(purge_id=purge.pk, inline=True)
     seconds = time.monotonic() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_rss_mb()
     left = IngestedRecord.objects.filter(connection_id=connection_id).count()
     return {
         "seconds": round(seconds, 2),
