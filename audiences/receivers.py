@@ -1,12 +1,15 @@
-"""Receivers of the ingestion signals: refresh ready audiences after each successful sync."""
+"""Receivers of the ingestion signals: refresh ready audiences after each successful sync, and
+let go of records being deleted."""
 
 import logging
 
+from django.db import router
 from django.dispatch import receiver
 
 from audiences import services
+from audiences.models import AudienceMember, CsvRowMatch
 from ingestion.models import SyncRun
-from ingestion.signals import initial_sync_completed, sync_run_finished
+from ingestion.signals import initial_sync_completed, records_deleting, sync_run_finished
 
 logger = logging.getLogger(__name__)
 
@@ -30,3 +33,12 @@ def refresh_after_sync(sender, run: SyncRun, **kwargs) -> None:
 def refresh_after_initial_sync(sender, connection, **kwargs) -> None:
     """CSV-only audiences built during the initial load now match against the whole org."""
     services.audience_refresh_enqueue(connection=connection, sync_run_id=None)
+
+
+@receiver(records_deleting, dispatch_uid="audiences.forget_deleted_records")
+def forget_deleted_records(sender, connection_id: int, record_ids: list[int], **kwargs) -> None:
+    """Drop audience members and CSV matches of a batch of records about to be deleted, in the
+    same transaction (what the ORM cascade did, without loading a row)."""
+    for model in (AudienceMember, CsvRowMatch):
+        rows = model.objects.filter(record_id__in=record_ids)
+        rows._raw_delete(router.db_for_write(model))

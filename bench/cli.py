@@ -19,7 +19,7 @@ from bench.database import DatabaseError, create_database, database_url, django_
 from emulator.data.profiles import PROFILES
 
 BENCH_DIR = Path(__file__).resolve().parent
-PARTS = ("initial", "rest", "incremental", "memory", "latency", "audience", "site")
+PARTS = ("initial", "rest", "incremental", "memory", "latency", "audience", "site", "tick")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +61,7 @@ def options_from(args: argparse.Namespace, log_dir: Path):
         initial_runs=1 if args.quick else 3,
         processing_rate=5000.0,
         log_dir=log_dir,
+        fleet_connections=100 if args.quick else 1000,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench import audience_size, site_load
+from bench import audience_size, fleet, site_load
 from bench.cli import PARTS
 from bench.org import BenchOrg, Sync, vacuum_analyze
 from demo import story
@@ -35,6 +35,7 @@ class Options:
     initial_runs: int  # the initial Bulk sync is repeated; the median run is reported
     processing_rate: float
     log_dir: Path
+    fleet_connections: int = 1000  # the scheduler tick's fleet
 
 
 def run_parts(options: Options) -> dict:
@@ -53,6 +54,8 @@ def run_parts(options: Options) -> dict:
         # The site while a 120,000-row list imports and an audience over it re-evaluates
         # (issue 12); on SQLite too with `python -m bench.site_load --database sqlite`.
         results["site"] = site_load.run_part(options.log_dir)
+    if "tick" in wanted:
+        results["tick"] = fleet.tick_part(connections=options.fleet_connections)
     return {name: results[name] for name in PARTS if name in results}
 
 

@@ -62,6 +62,7 @@ def _rows(parts: dict) -> list[tuple]:
     large = _get(parts, "memory", "large", "profile") or "large"
     small = _get(parts, "memory", "small", "profile") or "small"
     incremental = f"incremental sync after {changes} changes"
+    tick = f"{_get(parts, 'tick', 'connections') or 1000:,}"
     return [
         (f"initial sync, {profile}, records/s", ">= 10,000 (aim 20,000)",
          ("initial", "records_per_second"), lambda v: v >= 10_000, "{:,.0f}", ("initial",)),
@@ -79,6 +80,8 @@ def _rows(parts: dict) -> list[tuple]:
          ("memory", "ratio"), lambda v: abs(v - 1) <= 0.2, "{:.2f}x", None),
         ("with job latency: whole sync / largest object alone", "<= 1.3x",
          ("latency", "ratio"), lambda v: v <= 1.3, "{:.2f}x", ("latency", "whole")),
+        (f"scheduler tick, {tick} connections all due", "< 1 s",
+         ("tick", "all_due", "median_seconds"), lambda v: v < 1, "{:.2f} s", None),
     ]  # fmt: skip
 
 
@@ -181,7 +184,7 @@ def render(results: dict) -> str:
     notes = time_notes(parts)
     if notes:
         lines += ["Where the time went, for the timings not met:", "", *notes, ""]
-    for section in (_initial, _incremental, _memory, _latency, _audience, _site):
+    for section in (_initial, _incremental, _memory, _latency, _audience, _site, _tick):
         lines += section(parts)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -332,6 +335,27 @@ def _audience(parts: dict) -> list[str]:
         f"## 6. Audience size estimates on the ingested copy (median of {audience['runs']})",
         "",
         *_table(["criteria", "holds", "size", "median", "min ms", "max ms"], rows),
+    ]
+
+
+def _tick(parts: dict) -> list[str]:
+    tick = parts.get("tick")
+    if not tick:
+        return []
+    rows = [
+        [
+            f"{tick[state]['due']:,}",
+            f"{tick[state]['median_seconds']:.3f} s",
+            tick[state]["queries"],
+            f"{tick[state]['started']:,}",
+        ]
+        for state in ("all_due", "tenth_due")
+    ]
+    return [
+        f"## 7. Scheduler tick, {tick['connections']:,} connections "
+        f"({tick['broker']} broker, median of {tick['runs']})",
+        "",
+        *_table(["due", "tick", "queries", "runs started"], rows),
     ]
 
 

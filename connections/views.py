@@ -47,6 +47,7 @@ from ingestion.history import connection_daily_records, connection_run_history
 from ingestion.models import SyncRun
 from ingestion.selectors import (
     connection_current_run,
+    connection_data_purge,
     connection_last_finished_run,
     connection_progress,
     run_progress,
@@ -161,6 +162,7 @@ def _render_connection(request, connection: Connection, form, status=200) -> Htt
         "visibility_fix": visibility_fix(connection.sf_username),
         "refresh_seconds": settings.CONNECTION_PAGE_REFRESH_SECONDS,
         **_charts(connection),
+        "purge": connection_data_purge(connection=connection),
         "checklist": (connection.preflight or {}).get("items", []),
         "shared_user_connections": connections_sharing_username(
             username=connection.sf_username, exclude_pk=connection.pk
@@ -399,7 +401,7 @@ def connection_disconnect_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = DisconnectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         connection_disconnect(connection=connection, delete_data=form.cleaned_data["delete_data"])
-        kept = "deleted" if form.cleaned_data["delete_data"] else "kept"
+        kept = "being deleted" if form.cleaned_data["delete_data"] else "kept"
         messages.success(request, f"{connection.label} is disconnected; its data is {kept}.")
         return redirect("connections:workspace", slug=connection.workspace.slug)
     status = 400 if request.method == "POST" else 200

@@ -35,6 +35,8 @@ from demo.emulator import (
     EmulatorError,
 )
 from ingestion.models import IngestedRecord, SyncRun
+from ingestion.selectors import connection_data_purge
+from ingestion.services.purge import data_purge_execute
 from ingestion.services.runs import sync_run_cancel, sync_run_enqueue
 from ingestion.services.sync import sync_run_execute
 from primer_sf.errors import ApplicationError
@@ -151,6 +153,10 @@ def start_over(connection: Connection) -> int:
     # expected here): the new emulator never knew that token.
     with quiet_logs(logging.WARNING):
         connection_disconnect(connection=connection, delete_data=True)
+    # The deletion is queued for the workers; the demo does it here, as it syncs here.
+    purge = connection_data_purge(connection=connection)
+    if purge is not None:
+        data_purge_execute(purge_id=purge.pk, inline=True)
     return records
 
 

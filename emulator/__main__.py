@@ -12,6 +12,7 @@ from pathlib import Path
 from emulator.data.profiles import PROFILES
 from emulator.faults import FaultError
 from emulator.org import Org
+from emulator.registry import MultiOrgServer, OrgRegistry
 from emulator.server import EmulatorServer
 from emulator.users import PASSWORD, USERS
 
@@ -78,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=16_384,
         help="request line (414) and line + headers (431) ceiling (default 16384)",
     )
+    p.add_argument(
+        "--orgs",
+        type=int,
+        default=1,
+        help="independent orgs in this process (default 1); see README 'Several orgs'",
+    )
     return p
 
 
@@ -114,10 +121,24 @@ def banner(org: Org, server: EmulatorServer, started: float) -> str:
     return "\n".join(lines)
 
 
-def _make_org(args, custom_fields: dict[str, int]) -> Org:
-    return Org.from_profile(
-        args.profile,
-        seed=args.seed,
+def multi_banner(registry: OrgRegistry, server: MultiOrgServer, started: float) -> str:
+    lines = [
+        f"Salesforce org emulator ready in {time.monotonic() - started:.2f}s "
+        f"({len(registry.orgs)} orgs)",
+        f"  base URL (login host for every org): {server.base_url}",
+        f"  profile: {registry.orgs[0].profile}  password for every user: '{PASSWORD}'",
+    ]
+    lines += [
+        f"  org {i}: {org.org_id}  instance_url {org.base_url}  seed {org.seed}  "
+        f"users {org.user_list[0].username} …"
+        for i, org in enumerate(registry.orgs, start=1)
+    ]
+    lines.append("  control API: " + server.base_url + "/__emulator__/orgs")
+    return "\n".join(lines)
+
+
+def _org_options(args, custom_fields: dict[str, int]) -> dict:
+    return dict(
         api_daily_limit=args.api_daily_limit,
         client_id=args.client_id,
         client_secret=args.client_secret,
@@ -141,31 +162,46 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"--custom-fields: {err}", file=sys.stderr)
         return 2
+    if args.orgs > 1 and args.tls:
+        print("--tls serves one org; use it without --orgs", file=sys.stderr)
+        return 2
+    options = _org_options(args, custom_fields)
     try:
-        org = _make_org(args, custom_fields)
+        if args.orgs > 1:
+            registry = OrgRegistry.from_profile(args.profile, args.orgs, seed=args.seed, **options)
+            orgs = registry.orgs
+        else:
+            orgs = [Org.from_profile(args.profile, seed=args.seed, **options)]
     except ValueError as err:
         print(f"emulator: {err}", file=sys.stderr)
         return 2
     if args.faults:
         try:
-            org.faults.set_spec(args.faults)
+            for org in orgs:
+                org.faults.set_spec(args.faults)
         except FaultError as err:
             print(f"--faults: {err}", file=sys.stderr)
             return 2
-    server = EmulatorServer(
-        org,
-        host=args.host,
-        port=args.port,
-        threads=args.threads,
-        cert_file=str(Path(args.cert_file).resolve()) if args.tls else None,
-    )
+    if args.orgs > 1:
+        server = MultiOrgServer(registry, host=args.host, port=args.port, threads=args.threads)
+    else:
+        server = EmulatorServer(
+            orgs[0],
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            cert_file=str(Path(args.cert_file).resolve()) if args.tls else None,
+        )
     server._create()
 
     def stop(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    print(banner(org, server, started), flush=True)
+    if args.orgs > 1:
+        print(multi_banner(registry, server, started), flush=True)
+    else:
+        print(banner(orgs[0], server, started), flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
     print("emulator stopped", flush=True)

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from emulator.users import PASSWORD, USERS_BY_NAME
+from emulator.users import PASSWORD
 
 CODE_LIFETIME = 15 * 60
 MAX_APPROVALS = 5
@@ -276,7 +276,7 @@ class Auth:
     def grant_password(self, form: dict, client_id, secret) -> dict:
         self.check_client(client_id, secret, require_secret=True)
         username = form.get("username") or ""
-        if username not in USERS_BY_NAME or form.get("password") != PASSWORD:
+        if username not in self.org.users_by_name or form.get("password") != PASSWORD:
             raise OAuthError("invalid_grant", "authentication failure")
         if not self._user_state(username).active:
             raise OAuthError("invalid_grant", "inactive user")

@@ -23,7 +23,7 @@ from emulator.schema.objects import ObjectDef
 from emulator.soql.parser import parse
 from emulator.soql.plan import Compiler, Plan, SchemaView
 from emulator.usage import Counters, RollingCounter
-from emulator.users import USERS, EmulatedUser, user_index
+from emulator.users import EmulatedUser, users_for_org
 
 LATEST_VERSION = "66.0"
 ORG_NAME = "Emulated Org"
@@ -95,8 +95,13 @@ class Org(ChangesMixin):
         max_request_bytes: int = 16_384,
         custom_fields: dict[str, int] | None = None,
         person_accounts: bool = False,
+        org_index: int = 0,
     ):
         self.profile = profile
+        # Which org of a multi-org emulator this is: its org id and its users' usernames.
+        self.org_index = org_index
+        self.user_list = users_for_org(org_index)
+        self.users_by_name = {u.username: u for u in self.user_list}
         self.org_name = ORG_NAME
         self.seed = seed
         self.counts_config = dict(counts) if counts else profile_counts(profile)
@@ -120,7 +125,7 @@ class Org(ChangesMixin):
         self.counters_state = Counters()
         self.seq = 0
         self._build()
-        self.org_id = self.data.codec("00D").encode(0)
+        self.org_id = self.data.codec("00D").encode(org_index)
         self.auth = Auth(
             self,
             AuthConfig(
@@ -147,7 +152,9 @@ class Org(ChangesMixin):
     def _build(self) -> None:
         """Generators (pure functions of the seed, with their lazily built pools) are made once;
         everything that changes lives in the state built by _build_state."""
-        self.data = OrgData(self.seed, self.counts_config, self.data_end, self.sandbox)
+        self.data = OrgData(
+            self.seed, self.counts_config, self.data_end, self.sandbox, users=self.user_list
+        )
         self.gens = [
             gen_sales.account(self.data),
             gen_sales.contact(self.data),
@@ -216,7 +223,7 @@ class Org(ChangesMixin):
             g.name: ObjectStore(self.catalog[g.name], g) for g in self.gens
         }
         self.engine = Engine(self.stores)
-        self.users = {u.username: UserState(u, u.active) for u in USERS}
+        self.users = {u.username: UserState(u, u.active) for u in self.user_list}
         self._changes_since_compact = 0
         self.schema_changed = int(self.clock.time())
 
@@ -248,7 +255,19 @@ class Org(ChangesMixin):
         return self._base_url is not None
 
     def user_id(self, username: str) -> str:
-        return self.data.codec("005").encode(user_index(username))
+        return self.data.codec("005").encode(self.user_index(username))
+
+    @property
+    def integration_username(self) -> str:
+        """The healthy integration user of this org (the first emulated user)."""
+        return self.user_list[0].username
+
+    def user_index(self, username: str) -> int:
+        """Record index of one of this org's emulated users (KeyError if it has none)."""
+        for i, u in enumerate(self.user_list):
+            if u.username == username:
+                return i
+        raise KeyError(username)
 
     def identity_url(self, username: str) -> str:
         return f"{self.base_url}/id/{self.org_id}/{self.user_id(username)}"
@@ -300,11 +319,13 @@ class Org(ChangesMixin):
     def describe(
         self,
         sobject: str,
-        username: str = "integration@example.com",
+        username: str | None = None,
         *,
         version: str = LATEST_VERSION,
     ) -> dict:
-        """The describe body of sobject for username (KeyError when they cannot see it)."""
+        """The describe body of sobject for username (default: the org's integration user;
+        KeyError when they cannot see it)."""
+        username = username or self.integration_username
         view = self.view(username)
         obj = view.object(sobject)
         if obj is None:
@@ -391,9 +412,11 @@ class Org(ChangesMixin):
         return self.store(sobject).count(include_deleted)
 
     def iter_records(
-        self, sobject: str, include_deleted: bool = True, username: str = "integration@example.com"
+        self, sobject: str, include_deleted: bool = True, username: str | None = None
     ) -> Iterator[dict]:
-        """Every record as REST JSON would show it to username, without 'attributes'."""
+        """Every record as REST JSON would show it to username (default: the org's integration
+        user), without 'attributes'."""
+        username = username or self.integration_username
         view = self.view(username)
         obj = view.object(sobject)
         if obj is None:

@@ -6,7 +6,7 @@ sales reps (record owners) follow them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 PASSWORD = "emulator"
 
@@ -98,3 +98,16 @@ def user_index(username: str) -> int:
         if u.username == username:
             return i
     raise KeyError(username)
+
+
+def users_for_org(org_index: int) -> tuple[EmulatedUser, ...]:
+    """The emulated users of the org at ``org_index`` (0-based) of a multi-org emulator.
+
+    Salesforce usernames are unique across all orgs, and the username is what tells the login
+    host which org to sign in to. The first org keeps ``@example.com``; org k (k >= 2) has the
+    same users at ``@orgk.example.com``.
+    """
+    if org_index == 0:
+        return USERS
+    domain = f"@org{org_index + 1}.example.com"
+    return tuple(replace(u, username=u.username.replace("@example.com", domain)) for u in USERS)

@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 
 from connections.admin import ConnectionAdmin
 from connections.models import DEFAULT_OBJECTS, Connection
-from ingestion.models import IngestedRecord, ObjectCursor, SyncRun
+from ingestion.models import DataPurge, IngestedRecord, ObjectCursor, SyncRun
 from ingestion.services.cursors import cursor_reset
 from ingestion.services.runs import sync_run_cancel
 from primer_sf.admin_confirm import action_confirmed, confirmation_page
@@ -353,6 +353,26 @@ class IngestedRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def display_name(self, obj: IngestedRecord) -> str:
         data = obj.data or {}
         return data.get("Name") or data.get("Email") or "-"
+
+
+@admin.register(DataPurge)
+class DataPurgeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Deletions of disconnected connections' records, as the worker goes through them."""
+
+    list_display = [
+        "connection",
+        "status",
+        "records_deleted",
+        "records_total",
+        "batches",
+        "created_at",
+        "heartbeat_at",
+        "finished_at",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["connection"]
+    raw_id_fields = ["connection"]
+    exclude = ["lease_token"]
 
 
 class CursorProgressInline(admin.TabularInline):

@@ -224,3 +224,54 @@ class ReconcileSeenId(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sobject} {self.sf_id} seen by run {self.run_id}"
+
+
+class DataPurge(models.Model):
+    """Deleting one connection's ingested records in the background, batch by batch.
+
+    Requested when a customer disconnects and asks for the data to go. Each batch commits on
+    its own, so a killed worker loses nothing: the next task carries on with what is left.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Deleting"
+        DONE = "done", "Done"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="purges")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    records_total = models.PositiveBigIntegerField(null=True, blank=True)
+    records_deleted = models.PositiveBigIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)
+    # The key of the last record deleted: the next slice starts after it, instead of stepping
+    # over the dead index entries of every batch before.
+    after_sobject = models.CharField(max_length=80, blank=True)
+    after_sf_id = models.CharField(max_length=18, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Held by the worker deleting; a stale heartbeat lets the scheduler hand it out again.
+    lease_token = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection"],
+                condition=Q(status__in=["queued", "running"]),
+                name="data_purge_one_active_per_connection",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Deleting the data of {self.connection}"
+
+    @property
+    def percent(self) -> float | None:
+        """How far along, from the count taken when deleting started."""
+        if not self.records_total:
+            return None
+        return min(100.0, 100.0 * self.records_deleted / self.records_total)

@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from connections.models import Connection
 from connections.signals import connection_authorized, connection_disconnected
-from ingestion.models import IngestedRecord, ObjectCursor, SyncRun
+from ingestion.models import SyncRun
 from ingestion.services import runs
+from ingestion.services.purge import data_purge_request
 from primer_sf.errors import ApplicationError
 
 
@@ -25,8 +26,9 @@ def enqueue_first_sync(sender, connection: Connection, **kwargs) -> str | None:
 
 @receiver(connection_disconnected, dispatch_uid="ingestion.stop_syncs")
 def stop_syncs(sender, connection: Connection, delete_data: bool, **kwargs) -> None:
-    """Cancel the runs that have not started; with ``delete_data``, also delete the connection's
-    ingested records and cursors. Runs in the disconnect's transaction."""
+    """Cancel the runs that have not started; with ``delete_data``, also stop the running ones,
+    forget the cursors and queue the deletion of the records in batches (``services.purge``).
+    Runs in the disconnect's transaction."""
     SyncRun.objects.filter(connection=connection, status=SyncRun.Status.QUEUED).update(
         status=SyncRun.Status.CANCELLED,
         finished_at=timezone.now(),
@@ -34,5 +36,4 @@ def stop_syncs(sender, connection: Connection, delete_data: bool, **kwargs) -> N
         error_message="The connection was disconnected before this run started.",
     )
     if delete_data:
-        IngestedRecord.objects.filter(connection=connection).delete()
-        ObjectCursor.objects.filter(connection=connection).delete()
+        data_purge_request(connection=connection)

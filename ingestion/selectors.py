@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from connections.models import Connection
 from ingestion.engine.state import FieldPlan
-from ingestion.models import IngestedRecord, ObjectCursor, SyncRun
+from ingestion.models import DataPurge, IngestedRecord, ObjectCursor, SyncRun
 
 
 @dataclass(frozen=True)
@@ -337,3 +337,8 @@ def connection_last_finished_run(*, connection: Connection) -> SyncRun | None:
         .order_by("-finished_at", "-created_at")
         .first()
     )
+
+
+def connection_data_purge(*, connection: Connection) -> DataPurge | None:
+    """The deletion of the connection's records under way, if any (for its page)."""
+    return connection.purges.filter(status__in=DataPurge.ACTIVE_STATUSES).first()

@@ -223,12 +223,17 @@ CONTENT_SECURITY_POLICY = {
 REDIS_URL = env("REDIS_URL")
 
 
-def q_cluster(redis_url: str, workers: int) -> dict:
+def q_cluster(redis_url: str, workers: int, loads_queue: str = "", loads_workers: int = 0) -> dict:
     """django-q2 settings: Redis when a URL is given, else the ORM broker.
 
     ``timeout`` (a task's hard limit) stays below ``retry`` (when the broker hands an
     unacknowledged task out again), so a slow task is never run twice at once; sync tasks work
     in bounded slices well inside ``timeout`` and enqueue their own continuation.
+
+    ``loads_queue`` names a second queue (django-q2 calls it a cluster) for long Bulk work:
+    ``Q_CLUSTER_NAME=<it> manage.py qcluster`` serves it with ``loads_workers`` workers, the
+    settings otherwise the same (``ALT_CLUSTERS``). It is always present, even empty, because
+    django-q2 reads it whenever ``Q_CLUSTER_NAME`` is set.
     Reference: https://django-q2.readthedocs.io/en/master/configure.html
     """
     config = {
@@ -241,6 +246,7 @@ def q_cluster(redis_url: str, workers: int) -> dict:
         "save_limit": 1000,
         "ack_failures": True,
         "label": "Background tasks",
+        "ALT_CLUSTERS": {loads_queue: {"workers": loads_workers or workers}} if loads_queue else {},
     }
     if redis_url:
         config["redis"] = redis_url
@@ -250,7 +256,14 @@ def q_cluster(redis_url: str, workers: int) -> dict:
     return config
 
 
-Q_CLUSTER = q_cluster(REDIS_URL, envint("Q_WORKERS", 2))
+# Initial loads, full and object resyncs, reconciliations and data deletions go to this queue
+# when it is named, so a qcluster of their own runs them and no connection's initial load holds
+# up the others' incremental syncs (README, "Running the worker and schedules"). Empty: one
+# queue for everything (development, the demo, the tests).
+INGESTION_LOADS_QUEUE = env("INGESTION_LOADS_QUEUE", "")
+Q_CLUSTER = q_cluster(
+    REDIS_URL, envint("Q_WORKERS", 2), INGESTION_LOADS_QUEUE, envint("Q_LOADS_WORKERS", 0)
+)
 
 
 # --- Audiences -------------------------------------------------------------------------------
@@ -297,4 +310,7 @@ INGESTION = {
     # Hard deletes, formula fields and new fields are reconciled this often (one Id+formula
     # Bulk job per object).
     "RECONCILE_HOURS": envint("INGESTION_RECONCILE_HOURS", 24),
+    # Records deleted per committed batch when a disconnected connection's data is deleted:
+    # bounded memory and short row locks, whatever the copy's size.
+    "PURGE_BATCH_RECORDS": envint("INGESTION_PURGE_BATCH_RECORDS", 5000),
 }

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from connections.models import OrgUsage
-from ingestion.models import IngestedRecord, ObjectCursor
+from ingestion.models import DataPurge, IngestedRecord, ObjectCursor
 
 OUR_APPS = {"connections", "ingestion"}
 
@@ -32,6 +32,7 @@ def populated(world, sync_run_factory):
     )
     connection.api_usage.create(hour=now.replace(minute=0, second=0, microsecond=0), calls=3)
     OrgUsage.objects.create(org_key=connection.org_id, used=3, maximum=100_000, checked_at=now)
+    DataPurge.objects.create(connection=world["globex_connection"], records_total=10)
     return world
 
 

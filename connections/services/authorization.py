@@ -318,7 +318,8 @@ def _revoke_quietly(login_url: str, token: str | None) -> bool:
 def connection_disconnect(*, connection: Connection, delete_data: bool) -> None:
     """Revoke the connection's authorization at Salesforce and forget its tokens; the apps
     above stop its syncs (``connection_disconnected``). Ingested records and cursors stay (a
-    reconnect resumes from them) unless ``delete_data``, which deletes them too."""
+    reconnect resumes from them) unless ``delete_data``: then ingestion deletes them in the
+    background, in batches."""
     revoked = _revoke_quietly(connection.login_host, connection.refresh_token)
     now = timezone.now()
     with transaction.atomic():

@@ -26,8 +26,11 @@ LATE_PCT = 20  # modified any time up to the data end
 class OrgData:
     """What generators share: seed, record counts, data time range, Ids, other generators."""
 
-    def __init__(self, seed: int, counts: dict[str, int], data_end: int, sandbox: bool):
+    def __init__(self, seed: int, counts: dict[str, int], data_end: int, sandbox: bool, users=None):
+        from emulator.users import USERS
+
         self.seed = seed
+        self.users = users or USERS
         self.counts = counts
         self.data_end = data_end
         self.data_start = data_end - 6 * 365 * DAY

@@ -297,7 +297,7 @@ def user(data: OrgData) -> ObjectGen:
     gen.add("CreatedById", Const("reference", admin))
     gen.add("LastModifiedById", Const("reference", admin))
     gen.add("UserPermissionsMarketingUser", common.bools("marketing", 30))
-    for index, u in enumerate(USERS):
+    for index, u in enumerate(data.users):
         gen.fixed[index] = {
             "FirstName": u.first_name,
             "LastName": u.last_name,

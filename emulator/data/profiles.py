@@ -1,4 +1,5 @@
-"""Org sizes. `seed-example` is the mix of the product documents; `demo` a tenth of it."""
+"""Org sizes. `seed-example` is the mix of the product documents; `demo` a tenth of it;
+`enterprise` 12.5 times it (10,000,000 records), the size whose first sync runs for days."""
 
 from __future__ import annotations
 
@@ -35,6 +36,18 @@ PROFILES: dict[str, dict[str, int]] = {
         "User": 120,
         "Document": 1_000,
         "AccountFeed": 5_000,
+    },
+    "enterprise": {
+        "Account": 1_250_000,
+        "Contact": 3_750_000,
+        "Lead": 3_750_000,
+        "Opportunity": 625_000,
+        "Campaign": 125_000,
+        "CampaignMember": 500_000,
+        # Owners are drawn from pools as long as the user list; 500 keeps start-up memory flat.
+        "User": 500,
+        "Document": 12_500,
+        "AccountFeed": 62_500,
     },
 }
 

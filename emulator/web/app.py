@@ -84,16 +84,19 @@ class EmulatorApp:
         handler = HANDLERS[endpoint]
         return handler(org, request, **args)
 
-    def __call__(self, environ, start_response):
-        request = Request(environ)
+    def respond(self, request: Request) -> Response:
+        """The response to ``request`` (a multi-org emulator hands each org its requests)."""
         try:
-            response = request_size.refusal(self.org, environ) or self.dispatch(request)
+            response = request_size.refusal(self.org, request.environ) or self.dispatch(request)
         except HTTPException as err:
-            response = err.get_response(environ)
+            response = err.get_response(request.environ)
         # Salesforce's Date header is its own clock; here that is the emulated clock, so a
         # client that dates its windows by the server sees advanced time too.
         response.headers["Date"] = http_date(self.org.clock.time())
-        return response(environ, start_response)
+        return response
+
+    def __call__(self, environ, start_response):
+        return self.respond(Request(environ))(environ, start_response)
 
 
 def _bulk_jobs(org, request, version):

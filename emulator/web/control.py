@@ -9,7 +9,6 @@ from werkzeug.wrappers import Request, Response
 
 from emulator.data.store import RecordError
 from emulator.faults import FaultError
-from emulator.users import USERS
 from emulator.web.common import json_response
 
 
@@ -49,7 +48,7 @@ def _dispatch(org, request: Request, method: str, parts: list[str], body: dict) 
         deleted = request.args.get("include_deleted", "false").lower() == "true"
         return json_response({"count": org.count(parts[1], include_deleted=deleted)})
     if head == "describe" and len(parts) == 2 and method == "GET":
-        username = request.args.get("username", "integration@example.com")
+        username = request.args.get("username", org.integration_username)
         return json_response(org.describe(parts[1], username))
     if head == "changes" and method == "POST":
         return json_response(org.apply_random_changes(int(body.get("n", 100)), body.get("seed")))
@@ -95,7 +94,7 @@ def _records(org, request: Request, method: str, parts: list[str], body: dict) -
         return json_response({"id": org.create(sobject, body)}, 201)
     if len(parts) == 1 and method == "GET":
         deleted = request.args.get("include_deleted", "true").lower() == "true"
-        username = request.args.get("username", "integration@example.com")
+        username = request.args.get("username", org.integration_username)
 
         def lines():
             for rec in org.iter_records(sobject, include_deleted=deleted, username=username):
@@ -154,7 +153,7 @@ def _summary(org) -> dict:
         "base_url": org.base_url,
         "org_id": org.org_id,
         "client_id": org.auth.config.client_id,
-        "users": [{"username": u.username, "situation": u.situation} for u in USERS],
+        "users": [{"username": u.username, "situation": u.situation} for u in org.user_list],
         "counts": {name: store.count(False) for name, store in org.stores.items()},
         "api_usage": {"used": used, "max": limit},
         "now": org.clock.now().isoformat(),

@@ -14,7 +14,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from emulator.auth import OAuthError, SessionError
-from emulator.users import PASSWORD, USERS_BY_NAME
+from emulator.users import PASSWORD
 from emulator.web.common import JSON_TYPE, bearer
 from emulator.web.pages import authorize_page, error_page
 
@@ -89,7 +89,7 @@ def authorize(org, request: Request) -> Response:
         # `access_denied` (unverified which a real org sends): the RFC spelling is emulated.
         return fail("access_denied", "end-user denied authorization")
     username = form.get("username", "")
-    if username not in USERS_BY_NAME or form.get("password") != PASSWORD:
+    if username not in org.users_by_name or form.get("password") != PASSWORD:
         return authorize_page(org, request, scope, error="Check your username and password.")
     # Any emulated user gets a code; the token call then refuses the inactive one
     # (invalid_grant / inactive user), which is where connectors meet that error.
@@ -179,7 +179,7 @@ def _urls(org, user_id: str) -> dict:
 
 
 def identity_body(org, username: str) -> dict:
-    u = USERS_BY_NAME[username]
+    u = org.users_by_name[username]
     state = org.user_state(username)
     user_id = org.user_id(username)
     photo = f"{org.base_url}/profilephoto/005/F"

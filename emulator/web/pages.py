@@ -6,7 +6,7 @@ from html import escape
 
 from werkzeug.wrappers import Request, Response
 
-from emulator.users import PASSWORD, USERS
+from emulator.users import PASSWORD
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f3f3f3;margin:0}
@@ -37,11 +37,13 @@ def _page(title: str, body: str, status: int = 200) -> Response:
 def authorize_page(org, request: Request, scope: str, error: str | None) -> Response:
     """Pick an emulated user, then Allow or Deny; the form posts back to the same URL."""
     action = request.path + ("?" + request.query_string.decode() if request.query_string else "")
-    chosen = request.form.get("username") or request.args.get("login_hint") or USERS[0].username
+    chosen = (
+        request.form.get("username") or request.args.get("login_hint") or org.user_list[0].username
+    )
     options = "".join(
         f'<option value="{escape(u.username)}"{" selected" if u.username == chosen else ""}>'
         f"{escape(u.username)} — {escape(u.situation)}</option>"
-        for u in USERS
+        for u in org.user_list
     )
     scopes = " ".join(f"<code>{escape(s)}</code>" for s in scope.split())
     kind = "sandbox" if org.sandbox else "production"

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.brokers.redis_broker import Redis
 from django_q.tasks import async_task
 
 from connections.models import Connection
 from ingestion.engine.records import drop_seen_ids
-from ingestion.models import SyncRun
+from ingestion.models import DataPurge, SyncRun
 from ingestion.signals import sync_run_finished
 from primer_sf.errors import ApplicationError
 
@@ -34,6 +37,11 @@ def sync_run_enqueue(
     if connection.status != Connection.Status.ACTIVE:
         raise ApplicationError(
             f"{connection} cannot sync while it is {connection.get_status_display().lower()}."
+        )
+    if connection.purges.filter(status__in=DataPurge.ACTIVE_STATUSES).exists():
+        raise ApplicationError(
+            f"The earlier data of {connection} is still being deleted; syncing starts once "
+            "that is done."
         )
     paused = connection.sync_runs.filter(status=SyncRun.Status.PAUSED).first()
     if paused is not None:
@@ -64,15 +72,78 @@ def sync_run_resume(*, run: SyncRun) -> SyncRun:
     return run
 
 
-def hand_to_workers(run: SyncRun) -> None:
-    """Enqueue one slice of ``run`` on django-q2."""
-    task_id = async_task(
-        "ingestion.tasks.sync_run_execute",
-        run.pk,
-        task_name=f"sync-{run.connection_id}-{run.pk}-{timezone.now():%H%M%S%f}",
-        group=f"connection-{run.connection_id}",
-    )
-    SyncRun.objects.filter(pk=run.pk).update(task_id=(task_id or "")[:64])
+# Long Bulk work: whole-object reads (initial loads, reloads) and reconciliations (every Id).
+LOAD_KINDS = (
+    SyncRun.Kind.INITIAL,
+    SyncRun.Kind.FULL_RESYNC,
+    SyncRun.Kind.OBJECT_RESYNC,
+    SyncRun.Kind.RECONCILE,
+)
+
+
+def loads_queue() -> str | None:
+    """The django-q2 queue ("cluster") of long Bulk work, when one is configured."""
+    return settings.INGESTION_LOADS_QUEUE or None
+
+
+def queue_for(kind: str) -> str | None:
+    """Where a run of ``kind`` is queued: long Bulk work on the loads queue when one is named,
+    so it never holds up other connections' incremental syncs; else the default queue."""
+    return loads_queue() if kind in LOAD_KINDS else None
+
+
+class BrokerPool:
+    """Brokers for enqueueing many tasks at once: one per queue (``async_task`` otherwise
+    opens a new connection per task, ~3 ms on Redis), and on Redis every push goes into one
+    pipeline, sent by ``flush`` in one round trip instead of one per task."""
+
+    def __init__(self) -> None:
+        self._brokers: dict[str | None, object] = {}
+
+    def get(self, queue: str | None):
+        if queue not in self._brokers:
+            broker = get_broker(queue)
+            self._brokers[queue] = _Pipelined(broker) if isinstance(broker, Redis) else broker
+        return self._brokers[queue]
+
+    def flush(self) -> None:
+        for broker in self._brokers.values():
+            if isinstance(broker, _Pipelined):
+                broker.pipeline.execute()
+
+
+class _Pipelined:
+    """What ``async_task`` needs of a broker (``enqueue``, ``list_key``), pushing into a Redis
+    pipeline the way django-q2's Redis broker pushes (RPUSH onto its list)."""
+
+    def __init__(self, broker: Redis) -> None:
+        self.list_key = broker.list_key
+        self.pipeline = broker.connection.pipeline(transaction=False)
+
+    def enqueue(self, task) -> str:
+        self.pipeline.rpush(self.list_key, task)
+        return "pipelined"
+
+
+def hand_to_workers(run: SyncRun, *, record: bool = True, brokers: BrokerPool | None = None) -> str:
+    """Enqueue one slice of ``run`` on django-q2; its task id (saved unless ``record`` is off,
+    for callers that hand out many at once with a ``BrokerPool``, then flush it)."""
+    queue = queue_for(run.kind)
+    options = {"broker": brokers.get(queue)} if brokers is not None else {}
+    task_id = (
+        async_task(
+            "ingestion.tasks.sync_run_execute",
+            run.pk,
+            task_name=f"sync-{run.connection_id}-{run.pk}-{timezone.now():%H%M%S%f}",
+            group=f"connection-{run.connection_id}",
+            cluster=queue,
+            **options,
+        )
+        or ""
+    )[:64]
+    if record:
+        SyncRun.objects.filter(pk=run.pk).update(task_id=task_id)
+    return task_id
 
 
 def sync_run_pause(*, run: SyncRun, code: str, message: str, resume_at: datetime | None) -> None:

@@ -55,6 +55,7 @@ def test_every_part_runs(quick_run):
         "memory",
         "latency",
         "audience",
+        "tick",
     ]
     assert results["options"]["quick"] is True
     assert "## Targets" in (out_dir / "RESULTS.md").read_text()
@@ -112,3 +113,10 @@ def test_audience_estimates_run_on_the_ingested_copy(quick_run):
     assert any(case["size"] > 0 for case in audience["cases"])
     for case in audience["cases"]:
         assert 0 < case["min_ms"] <= case["median_ms"] <= case["max_ms"]
+
+
+def test_the_scheduler_tick_costs_the_same_queries_with_all_or_a_tenth_due(quick_run):
+    tick = quick_run[0]["parts"]["tick"]
+    assert tick["connections"] == 100
+    assert (tick["all_due"]["started"], tick["tenth_due"]["started"]) == (100, 10)
+    assert tick["all_due"]["queries"] == tick["tenth_due"]["queries"]

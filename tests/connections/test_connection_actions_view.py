@@ -76,7 +76,7 @@ def test_disconnect_without_confirmation_changes_nothing(member):
     disconnect.assert_not_called()
 
 
-@pytest.mark.parametrize(("delete", "word"), [(False, "kept"), (True, "deleted")])
+@pytest.mark.parametrize(("delete", "word"), [(False, "kept"), (True, "being deleted")])
 def test_a_confirmed_disconnect_keeps_data_unless_asked(member, delete, word):
     client, connection = member
     data = {"confirm": "on"}

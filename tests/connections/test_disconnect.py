@@ -53,8 +53,9 @@ def test_it_revokes_forgets_the_tokens_and_keeps_the_data(loaded, revoke):
     assert (run.status, run.error_code) == ("cancelled", "connection_disconnected")
 
 
-def test_asked_to_it_deletes_the_ingested_data(loaded, revoke):
-    connection_disconnect(connection=loaded, delete_data=True)
+def test_asked_to_it_deletes_the_ingested_data(loaded, revoke, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        connection_disconnect(connection=loaded, delete_data=True)
     assert not IngestedRecord.objects.filter(connection=loaded).exists()
     assert not ObjectCursor.objects.filter(connection=loaded).exists()
     assert Connection.objects.get(pk=loaded.pk).status == "disconnected"

@@ -48,7 +48,7 @@ def test_busy_paused_and_inactive_connections_are_left_alone(connection_factory,
     )
     connection_factory(status=Connection.Status.NEEDS_REAUTH)
     connection_factory(status=Connection.Status.DISCONNECTED)
-    assert schedule_tick() == {"taken_over": 0, "resumed": 0, "started": 0}
+    assert schedule_tick() == {"taken_over": 0, "resumed": 0, "started": 0, "purges_resumed": 0}
 
 
 def test_a_paused_run_resumes_when_its_time_comes(connection_factory, sync_run_factory):
