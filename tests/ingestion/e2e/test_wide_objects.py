@@ -14,9 +14,8 @@ from ingestion.engine.state import FieldPlan
 from ingestion.engine.windows import field_groups
 from ingestion.models import ObjectCursor, SyncRun
 from tests.connections.emulated import start_emulator
-from tests.ingestion.e2e.conftest import assert_copy_equals_org, run_sync
+from tests.ingestion.e2e.conftest import ALL_OBJECTS, assert_copy_equals_org, run_sync
 
-OBJECTS = ["Account", "Contact", "Lead"]
 LIMIT = 16_384
 
 
@@ -44,7 +43,7 @@ def test_a_wide_person_account_org_syncs_whole_and_within_request_limits(
     wide_org, connect_as_factory
 ):
     org = wide_org.org
-    connection = connect_as_factory(wide_org, objects=OBJECTS)
+    connection = connect_as_factory(wide_org, objects=ALL_OBJECTS)
 
     initial = run_sync(connection)
     assert initial.status == SyncRun.Status.SUCCEEDED, initial.error_message
@@ -57,11 +56,11 @@ def test_a_wide_person_account_org_syncs_whole_and_within_request_limits(
     assert incremental.status == SyncRun.Status.SUCCEEDED, incremental.error_message
     # The Account window went over REST, one query per field group: no Bulk job needed.
     assert incremental.bulk_jobs == 0
-    assert incremental.api_calls_by_kind["query"] > len(OBJECTS)
+    assert incremental.api_calls_by_kind["query"] > len(ALL_OBJECTS)
 
     reconcile = run_sync(connection, kind=SyncRun.Kind.RECONCILE)
     assert reconcile.status == SyncRun.Status.SUCCEEDED, reconcile.error_message
-    for sobject in OBJECTS:
+    for sobject in ALL_OBJECTS:
         assert_copy_equals_org(wide_org, connection, sobject)
     assert_within_limits(org)
 
