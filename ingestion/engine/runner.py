@@ -218,6 +218,6 @@ def _job_cap_lifts_at(client, error: SalesforceBulkJobCapReached):
 def _too_large_failure(sobject: str, error: SalesforceRequestTooLarge) -> ObjectFailed:
     return ObjectFailed(
         "request_too_large",
-        f"Salesforce refused a request for {sobject} as too large ({error}). Its other "
+        f"Salesforce refused a request for {sobject} as too large ({error}). The other "
         "objects carry on; reading it through Bulk (READ_MODE auto) avoids the limit.",
     )
