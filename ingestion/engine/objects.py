@@ -199,6 +199,11 @@ class ObjectReader(passes.PassSteps):
         plan = build_plan(describe)
         if not plan.queryable or not plan.cursor_field:
             raise ObjectFailed("object_not_queryable", f"{self.sobject} cannot be queried.")
+        rest_read = self.checkpoint.step in (Step.READ_REST_PAGE, Step.READ_BLOB_PAGE)
+        if rest_read and plan_hash(plan) != self.cursor.field_plan_hash:
+            # A REST locator goes on with the old field list's query (and a wide object's
+            # Id order, which its field groups rely on): read the window again from its start.
+            self.checkpoint.restart_pages()
         if self.cursor.field_plan:
             appeared, disappeared = plan_difference(self.plan, plan)
             noted = set(self.cursor.removed_fields) | set(disappeared)
