@@ -1,4 +1,4 @@
-"""python -m bench [--part PART ...] [--profile P] [--quick] [--out-dir DIR]
+"""python -m bench [--part PART ...] [--profile P] [--quick] [--tls] [--out-dir DIR]
 
 Runs the parts asked for (all by default) against emulated orgs in separate processes, on
 PostgreSQL (DATABASE_URL, else the bench's own database), then writes results.json and
@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="CI smoke test: tiny org, small everything, output to a temporary directory",
     )
     parser.add_argument("--out-dir", type=Path, help="where results go (default: bench/)")
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="the emulated orgs serve HTTPS, as Salesforce does (a certificate made at start, "
+        "trusted through REQUESTS_CA_BUNDLE)",
+    )
     return parser
 
 
@@ -62,6 +68,7 @@ def options_from(args: argparse.Namespace, log_dir: Path):
         processing_rate=5000.0,
         log_dir=log_dir,
         fleet_connections=100 if args.quick else 1000,
+        tls=args.tls,
     )
 
 
@@ -118,6 +125,7 @@ def _run(options, quick: bool, out_dir: Path) -> int:
             "profile": options.profile,
             "parts": list(options.parts),
             "quick": quick,
+            "tls": options.tls,
             "seconds": round(time.monotonic() - started, 1),
         },
         "parts": parts,

@@ -31,6 +31,7 @@ WORKSPACE_SLUG = "bench"
 OWNER_EMAIL = "bench@example.com"
 SEED = 42
 TABLES = ["ingestion_ingestedrecord", "ingestion_objectcursor", "ingestion_syncrun"]
+CA_BUNDLE = "REQUESTS_CA_BUNDLE"
 
 # The client names each call; the report groups them the way Salesforce bills the work.
 CALL_GROUPS = {
@@ -81,15 +82,36 @@ def group_calls(by_kind: dict[str, int]) -> dict[str, int]:
 
 
 class RateEmulator(EmulatorProcess):
-    """The demo's emulator process, optionally with Salesforce-like Bulk job latency."""
+    """The demo's emulator process, optionally with Salesforce-like Bulk job latency, and
+    optionally over HTTPS (``cert_file``: where it writes the certificate it makes)."""
 
-    def __init__(self, *, processing_rate: float | None = None, **kwargs) -> None:
+    def __init__(
+        self, *, processing_rate: float | None = None, cert_file: Path | None = None, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.processing_rate = processing_rate
+        self.cert_file = cert_file
+        if cert_file:
+            self.base_url = f"https://127.0.0.1:{self.port}"
 
     def argv(self) -> list[str]:
         rate = self.processing_rate
-        return super().argv() + (["--processing-rate", str(rate)] if rate else [])
+        tls = ["--tls", "--cert-file", str(self.cert_file)] if self.cert_file else []
+        return super().argv() + (["--processing-rate", str(rate)] if rate else []) + tls
+
+    def start(self, timeout: float = 60.0) -> RateEmulator:
+        if self.cert_file:
+            self.cert_file.unlink(missing_ok=True)  # an older run's, for another key
+        return super().start(timeout)
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        # Over HTTPS the control API can be trusted only once the certificate is written.
+        deadline = time.monotonic() + timeout
+        while self.cert_file and not self.cert_file.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                break  # the base class reports the exit or the timeout
+            time.sleep(0.1)
+        super()._wait_until_ready(max(deadline - time.monotonic(), 1.0))
 
 
 def bench_workspace() -> Workspace:
@@ -128,7 +150,14 @@ def clear_copies(workspace: Workspace) -> None:
 class BenchOrg:
     """A context manager: the emulator running, this process's Salesforce settings on it."""
 
-    def __init__(self, *, profile: str, log_dir: Path, processing_rate: float | None = None):
+    def __init__(
+        self,
+        *,
+        profile: str,
+        log_dir: Path,
+        processing_rate: float | None = None,
+        tls: bool = False,
+    ):
         self.profile = profile
         self.log_dir = log_dir
         name = f"emulator-{profile}" + (f"-rate{processing_rate:g}" if processing_rate else "")
@@ -138,12 +167,18 @@ class BenchOrg:
             seed=SEED,
             log_path=log_dir / f"{name}.log",
             processing_rate=processing_rate,
+            cert_file=log_dir / f"{name}-cert.pem" if tls else None,
         )
         self.control = EmulatorControl(self.emulator.base_url, timeout=120)
         self.connection: Connection | None = None
         self._settings = story.salesforce_settings(self.emulator.base_url)
+        self._ca_bundle = os.environ.get(CA_BUNDLE)
 
     def __enter__(self) -> BenchOrg:
+        if self.emulator.cert_file:
+            # requests (our client, the OAuth calls, the control API) trusts the emulator's
+            # certificate through the environment; the worker processes inherit it.
+            os.environ[CA_BUNDLE] = str(self.emulator.cert_file)
         self.emulator.start()
         self._settings.__enter__()
         return self
@@ -151,6 +186,11 @@ class BenchOrg:
     def __exit__(self, *exc) -> None:
         self._settings.__exit__(*exc)
         self.emulator.stop()
+        if self.emulator.cert_file:
+            if self._ca_bundle is None:
+                os.environ.pop(CA_BUNDLE, None)
+            else:
+                os.environ[CA_BUNDLE] = self._ca_bundle
 
     # -- connecting -------------------------------------------------------------------------
     def connect(self) -> SyncRun:

@@ -36,6 +36,7 @@ class Options:
     processing_rate: float
     log_dir: Path
     fleet_connections: int = 1000  # the scheduler tick's fleet
+    tls: bool = False  # the emulator serves HTTPS (its own certificate, trusted for the run)
 
 
 def run_parts(options: Options) -> dict:
@@ -62,7 +63,7 @@ def run_parts(options: Options) -> dict:
 def _main_org(options: Options, wanted: set[str], results: dict) -> Sync:
     """Initial sync, then audiences on its copy, then changes and an incremental sync."""
     print(f"\nInitial sync ({options.profile}), Bulk where the engine chooses it", flush=True)
-    with BenchOrg(profile=options.profile, log_dir=options.log_dir) as org:
+    with BenchOrg(profile=options.profile, log_dir=options.log_dir, tls=options.tls) as org:
         runs = [
             org.execute(org.connect(), label=f"initial {n + 1}")
             for n in range(options.initial_runs if "initial" in wanted else 1)
@@ -87,7 +88,7 @@ def _median_run(runs: list[Sync]) -> Sync:
 
 def _rest(options: Options, bulk: dict | None) -> dict:
     print(f"\nInitial sync ({options.profile}), REST only (INGESTION_READ_MODE=rest)", flush=True)
-    with BenchOrg(profile=options.profile, log_dir=options.log_dir) as org:
+    with BenchOrg(profile=options.profile, log_dir=options.log_dir, tls=options.tls) as org:
         rest = asdict(org.execute(org.connect(), label="initial REST only", read_mode="rest"))
     if bulk is not None:
         rest["ratios"] = {
@@ -113,7 +114,9 @@ def _memory(options: Options, large: Sync) -> dict:
         small = large
     else:
         print(f"\nInitial sync ({options.small_profile}), for memory growth", flush=True)
-        with BenchOrg(profile=options.small_profile, log_dir=options.log_dir) as org:
+        with BenchOrg(
+            profile=options.small_profile, log_dir=options.log_dir, tls=options.tls
+        ) as org:
             small = org.execute(org.connect(), label=f"initial {options.small_profile}")
     return {
         "small": _memory_entry(small),
@@ -135,9 +138,13 @@ def _latency(options: Options) -> dict:
     with Bulk jobs taking as long as the processing rate says."""
     rate = options.processing_rate
     print(f"\nWith Bulk job latency (--processing-rate {rate:g}): whole, then {LARGEST} alone")
-    with BenchOrg(profile=options.profile, log_dir=options.log_dir, processing_rate=rate) as org:
+    with BenchOrg(
+        profile=options.profile, log_dir=options.log_dir, processing_rate=rate, tls=options.tls
+    ) as org:
         whole = org.execute(org.connect(), label="latency whole")
-    with BenchOrg(profile=options.profile, log_dir=options.log_dir, processing_rate=rate) as org:
+    with BenchOrg(
+        profile=options.profile, log_dir=options.log_dir, processing_rate=rate, tls=options.tls
+    ) as org:
         alone = org.execute(_only(org, LARGEST), label=f"latency {LARGEST} alone")
     return {
         "processing_rate": rate,

@@ -206,6 +206,8 @@ def _machine(machine: dict, options: dict) -> list[str]:
     ]
     if options.get("quick"):
         rows.append(["mode", "quick (CI smoke test: timings mean nothing)"])
+    if options.get("tls"):
+        rows.append(["transport", "HTTPS (emulator --tls)"])
     return ["## Machine", "", *_table(["", ""], rows)]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import io
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -150,3 +151,17 @@ class BulkQueryMixin:
         Reference: https://developer.salesforce.com/docs/platform/api-asynch/guide/query-delete-job.md
         """
         self._request("DELETE", self._job_path(job_id), kind="bulk_delete").close()
+
+    def bulk_list_jobs(self) -> Iterator[BulkJob]:
+        """The org's Bulk API 2.0 query jobs still kept (deleted ones are not listed), page by
+        page through ``nextRecordsUrl``; in no particular order.
+
+        Reference: https://developer.salesforce.com/docs/platform/api-asynch/guide/query-get-all-jobs.md
+        """
+        path: str | None = f"{self.base}/jobs/query"
+        params: dict[str, Any] | None = {"jobType": "V2Query"}
+        while path:
+            data = self._request("GET", path, kind="bulk_list", params=params).json()
+            yield from (bulk_job_from_json(job) for job in data.get("records") or ())
+            path = None if data.get("done", True) else data.get("nextRecordsUrl")
+            params = None  # the next page's URL carries its own

@@ -6,6 +6,7 @@ Reference: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_r
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 
@@ -97,6 +98,12 @@ class SalesforceBulkJobCapReached(SalesforceRateLimited):
 
     Reference: https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_bulkapi.htm
     """
+
+    @property
+    def cap(self) -> int | None:
+        """The cap the message names (``10000`` in "Max bulk v2 query jobs (10000) ...")."""
+        match = re.search(r"\((\d+)\)", self.message)
+        return int(match[1]) if match else None
 
 
 class SalesforceBudgetExceeded(SalesforceRateLimited):

@@ -58,3 +58,19 @@ def records_from_rest(records: Iterable[dict], plan: FieldPlan) -> Iterator[Pars
 def _parsed(data: dict[str, Any], cursor_field: str, facets: frozenset[str]) -> ParsedRecord:
     deleted = bool(data.get("IsDeleted"))
     return ParsedRecord(data["Id"], data, data[cursor_field], deleted, facets_of(data, facets))
+
+
+def join_by_id(records: list[dict], group: Iterable[dict], cursor_field: str) -> list[dict]:
+    """A wide object's page: ``records`` with the fields another query of the same window read.
+
+    A record is kept only when that query returned it with the same cursor value. One changed
+    between the two queries is left out: its stamp moved on, so the next window (which starts a
+    lookback before this one's end) reads it whole.
+    """
+    more = {record["Id"]: record for record in group}
+    joined = []
+    for record in records:
+        other = more.get(record["Id"])
+        if other is not None and other[cursor_field] == record[cursor_field]:
+            joined.append({**record, **other})
+    return joined

@@ -14,17 +14,22 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from connections.salesforce.errors import bulk_job_cap_resets_at
 from connections.salesforce.exceptions import (
     SalesforceAuthError,
     SalesforceBudgetExceeded,
+    SalesforceBulkJobCapReached,
+    SalesforceError,
     SalesforceNotFound,
     SalesforcePermissionError,
     SalesforceRateLimited,
+    SalesforceRequestTooLarge,
     SalesforceUnavailable,
 )
 from ingestion.engine.context import RunContext
 from ingestion.engine.errors import ObjectFailed, RunPaused
 from ingestion.engine.objects import ObjectReader
+from ingestion.engine.values import parse_datetime
 from ingestion.models import ObjectCursor, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -122,6 +127,9 @@ class SliceRunner:
             return
         except SalesforceAuthError as error:
             raise RunPaused("needs_reauth", _auth_message(error)) from error
+        except SalesforceBulkJobCapReached as error:
+            resume_at = _job_cap_lifts_at(self.ctx.client, error)
+            raise RunPaused("bulk_job_cap", _job_cap_message(error), resume_at) from error
         except SalesforceRateLimited as error:
             raise RunPaused(_limit_code(error), _limit_message(error), _resume_at(error)) from error
         except SalesforcePermissionError as error:
@@ -132,6 +140,9 @@ class SliceRunner:
         except SalesforceNotFound as error:
             failure = ObjectFailed("object_unreadable", str(error), unreadable=True)
             self._object_failed(reader, failure)
+            return
+        except SalesforceRequestTooLarge as error:
+            self._object_failed(reader, _too_large_failure(reader.sobject, error))
             return
         except SalesforceUnavailable as error:
             resume = timezone.now() + timedelta(minutes=5)
@@ -176,3 +187,37 @@ def _limit_message(error: SalesforceRateLimited) -> str:
 
 def _resume_at(error: SalesforceRateLimited):
     return error.resume_at or timezone.now() + timedelta(hours=1)
+
+
+def _job_cap_message(error: SalesforceBulkJobCapReached) -> str:
+    cap = f"{error.cap:,} jobs" if error.cap else "its jobs"
+    return (
+        f"The org reached Salesforce's daily Bulk API query-job cap ({cap} in any 24 hours; "
+        f"Salesforce said: {error.message}). The sync pauses until enough of those jobs are a "
+        "day old, then resumes from its checkpoint."
+    )
+
+
+def _job_cap_lifts_at(client, error: SalesforceBulkJobCapReached):
+    """When the rolling 24 hours free a job slot: from the org's job list when it holds the
+    whole count, else a day after the refusal (jobs deleted since still count, unlisted)."""
+    now = timezone.now()
+    if not error.cap:
+        return error.resume_at
+    try:
+        created = [
+            parse_datetime(j.created_date) for j in client.bulk_list_jobs() if j.created_date
+        ]
+    except SalesforceError as listing_error:
+        logger.warning("Bulk job list unavailable (%s); pausing a full day", listing_error)
+        return error.resume_at
+    lifts = bulk_job_cap_resets_at(created, error.cap, now)
+    return lifts if lifts > now else error.resume_at
+
+
+def _too_large_failure(sobject: str, error: SalesforceRequestTooLarge) -> ObjectFailed:
+    return ObjectFailed(
+        "request_too_large",
+        f"Salesforce refused a request for {sobject} as too large ({error}). The other "
+        "objects carry on; reading it through Bulk (READ_MODE auto) avoids the limit.",
+    )

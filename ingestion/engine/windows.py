@@ -12,6 +12,16 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote_plus, urlencode
+
+from connections.salesforce.exceptions import SalesforceRequestTooLarge
+
+# A REST query travels in the request line (``GET /services/data/vNN.N/queryAll?q=...``), and
+# Salesforce refuses a line over 16,384 bytes (414), or line and headers together over it
+# (431). The SOQL's encoded form gets what is left after the path, the protocol and our
+# headers (Authorization, Accept, Host, User-Agent...: under 600 bytes), with room to spare.
+# (The 414 body is quoted in connections/salesforce/errors.py.)
+QUERY_BUDGET = SalesforceRequestTooLarge.limit - 2_048
 
 
 @dataclass(frozen=True)
@@ -58,13 +68,62 @@ def window_where(window: Window, cursor_field: str) -> str:
 
 
 def select_soql(
-    sobject: str, fields: Sequence[str], window: Window | None, cursor_field: str | None
+    sobject: str,
+    fields: Sequence[str],
+    window: Window | None,
+    cursor_field: str | None,
+    *,
+    ids: tuple[str, str] | None = None,
+    by_id: bool = False,
 ) -> str:
-    """``SELECT fields FROM sobject [WHERE window]`` (no ORDER BY: it slows Bulk jobs)."""
+    """``SELECT fields FROM sobject [WHERE window [AND Id in ids]] [ORDER BY Id]``.
+
+    Bulk jobs never get ORDER BY (it slows them); a wide object's REST reads do, so each page
+    is a range of Ids that the queries of its other field groups can select (``ids``).
+    """
     soql = f"SELECT {', '.join(fields)} FROM {sobject}"
-    if window is not None and cursor_field:
-        soql += f" WHERE {window_where(window, cursor_field)}"
-    return soql
+    conditions = [window_where(window, cursor_field)] if window is not None and cursor_field else []
+    if ids is not None:
+        conditions.append(f"Id >= '{ids[0]}' AND Id <= '{ids[1]}'")
+    if conditions:
+        soql += f" WHERE {' AND '.join(conditions)}"
+    return soql + (" ORDER BY Id" if by_id else "")
+
+
+def encoded_length(soql: str) -> int:
+    """Bytes the SOQL takes in a query URL (``q=`` and its form encoding)."""
+    return len(urlencode({"q": soql}))
+
+
+def field_groups(
+    sobject: str, fields: Sequence[str], cursor_field: str, budget: int = QUERY_BUDGET
+) -> list[list[str]]:
+    """The fields of a REST window read, split so that no query exceeds ``budget`` encoded.
+
+    One group (the fields as given) when they fit. Otherwise every group starts with ``Id``
+    and the cursor field, to merge the groups' rows by Id and see that they are the same
+    version of the record; the size is that of the longest query a group makes (a window with
+    both ends, an Id range and ORDER BY), so every query of the group fits.
+    """
+    keys = ["Id", cursor_field]
+    sample = Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 2, tzinfo=UTC))
+    widest = ("0" * 18, "0" * 18)
+    overhead = encoded_length(
+        select_soql(sobject, keys, sample, cursor_field, ids=widest, by_id=True)
+    )
+    others = [name for name in fields if name not in keys]
+    costs = [len(quote_plus(f", {name}")) for name in others]
+    if overhead + sum(costs) <= budget:
+        return [list(fields)]
+    groups: list[list[str]] = [[]]
+    size = overhead
+    for name, cost in zip(others, costs, strict=True):
+        if groups[-1] and size + cost > budget:
+            groups.append([])
+            size = overhead
+        groups[-1].append(name)
+        size += cost
+    return [[*keys, *group] for group in groups]
 
 
 def count_soql(sobject: str, window: Window | None, cursor_field: str | None) -> str:

@@ -148,3 +148,27 @@ def test_abort_patches_the_state(sf, make_client):
 def test_delete_removes_the_job(sf, make_client):
     sf.delete(f"{API}/jobs/query/{JOB}", status=204)
     assert make_client().bulk_delete_job(JOB) is None
+
+
+def test_the_job_list_follows_next_records_url_to_the_last_page(sf, make_client):
+    def job(n):
+        return {
+            "id": f"750R0000000zhf{n}IAA",
+            "state": "JobComplete",
+            "apiVersion": 66.0,
+            "createdDate": f"2026-11-2{n}T10:00:00.000+0000",
+        }
+
+    more = "/services/data/v62.0/jobs/query?queryLocator=01gRM000000ABCD-1000"
+    sf.get(
+        f"{API}/jobs/query",
+        json={"done": False, "records": [job(1), job(2)], "nextRecordsUrl": more},
+        match=[matchers.query_param_matcher({"jobType": "V2Query"})],
+    )
+    sf.get(
+        f"{API}/jobs/query",
+        json={"done": True, "records": [job(3)], "nextRecordsUrl": None},
+        match=[matchers.query_param_matcher({"queryLocator": "01gRM000000ABCD-1000"})],
+    )
+    jobs = list(make_client().bulk_list_jobs())
+    assert [j.created_date[:10] for j in jobs] == ["2026-11-21", "2026-11-22", "2026-11-23"]
