@@ -65,12 +65,12 @@ run: migrate ## the site (:8000), a worker and the emulator (:8765) together; Ct
 web: migrate ## only the site on http://127.0.0.1:8000
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver 127.0.0.1:8000
 
-worker: migrate ## the django-q2 cluster that runs every sync (every incremental one, with INGESTION_LOADS_QUEUE set)
-	DEBUG=$${DEBUG:-true} $(PY) manage.py qcluster
+worker: migrate ## the django-q2 cluster that runs every sync (every incremental one, with INGESTION_LOADS_QUEUE set), below the site's CPU priority
+	DEBUG=$${DEBUG:-true} nice -n 10 $(PY) manage.py qcluster
 
 worker-loads: migrate ## the cluster serving INGESTION_LOADS_QUEUE: initial loads, resyncs, data deletions
 	test -n "$$INGESTION_LOADS_QUEUE" || { echo "set INGESTION_LOADS_QUEUE first"; exit 1; }
-	DEBUG=$${DEBUG:-true} Q_CLUSTER_NAME=$$INGESTION_LOADS_QUEUE $(PY) manage.py qcluster
+	DEBUG=$${DEBUG:-true} Q_CLUSTER_NAME=$$INGESTION_LOADS_QUEUE nice -n 10 $(PY) manage.py qcluster
 
 emulator: install ## only the Salesforce org emulator on http://127.0.0.1:8765 (demo profile)
 	$(PY) -m emulator --host 127.0.0.1 --port 8765 --profile demo

@@ -35,6 +35,8 @@ from typing import TextIO
 
 ROOT = Path(__file__).resolve().parent.parent
 COLOURS = itertools.cycle(["36", "35", "33", "32", "34", "31"])
+# The worker runs below the site's CPU priority (see Plan.worker).
+WORKER_NICENESS = 10
 
 
 @dataclass
@@ -252,7 +254,9 @@ class Plan:
         return self.manage("runserver", f"127.0.0.1:{self.site_port}")
 
     def worker(self) -> list[str]:
-        return self.manage("qcluster")
+        # At a lower CPU priority than the site: on a small machine a long import or sync
+        # otherwise slows sign-in past a second (bench/site_load.py measured it).
+        return ["nice", "-n", str(WORKER_NICENESS), *self.manage("qcluster")]
 
 
 def banner(plan: Plan) -> list[str]:

@@ -173,7 +173,7 @@ def test_make_run_starts_the_emulator_the_setup_the_site_and_a_worker():
         ),
     ]
     assert plan.web() == ["py", "manage.py", "runserver", "127.0.0.1:8000"]
-    assert plan.worker() == ["py", "manage.py", "qcluster"]
+    assert plan.worker() == ["nice", "-n", "10", "py", "manage.py", "qcluster"]
 
 
 def test_the_children_run_in_their_own_process_groups(supervisor):
