@@ -34,7 +34,7 @@ demo: install ## the main job: set up, then run the demo story
 test: install-dev browser ## lint, then every test but the long end-to-end ones (under 3 minutes)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not slow" -n 2 $(PYTEST_ARGS)
 
 test-all: install-dev browser ## lint, then every test, the long end-to-end ones too (5-10 minutes)
 	$(VENV)/bin/ruff check .
