@@ -67,12 +67,13 @@
     }
     const isCampaign = isCampaignField(cond.object, info.name);
     const picklist = (info.picklist || []).map((p) => [p, p]);
-    // Campaigns and list operators on picklists: a search over every value (the server's
-    // values endpoint), not a select of the first few hundred.
+    // Campaigns, list operators on picklists and one-value operators on a picklist longer
+    // than a page: a search over every value (the server's values endpoint), not a select.
+    const searched = isCampaign || picklist.length > cfg.values_page_size;
     if ((isCampaign || picklist.length) && cfg.list_value.includes(op)) {
       return picker(cond.object, info.name, Array.isArray(cond.value) ? cond.value : [], true, (vals) => set(vals));
     }
-    if (isCampaign && (op === "equals" || op === "not_equals")) {
+    if (searched && (op === "equals" || op === "not_equals")) {
       const one = cond.value === null || cond.value === undefined || cond.value === "" ? [] : [cond.value];
       return picker(cond.object, info.name, one, false, (vals) => set(vals.length ? vals[0] : null));
     }

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from audiences.models import Audience
 from ingestion.models import IngestedRecord
-from tests.audiences.conftest import sf_id
+from tests.audiences.conftest import FIELDS, _f, describe, sf_id
 from tests.browser.conftest import browser_page, screenshot  # noqa: F401 (a fixture)
 from tests.conftest import PASSWORD
 
@@ -132,3 +132,65 @@ def test_search_picks_campaign_1015_and_edit_keeps_it(live_server, browser_page,
     assert page.locator("#audience-size").inner_text() == "2"
     audience.refresh_from_db()
     assert audience.criteria == saved
+
+
+SOURCES = [f"Source {n:03d}" for n in range(1, 121)]
+
+
+@pytest.fixture
+def long_picklist(ready_connection, record_factory):
+    """Contact.LeadSource with 120 values; two contacts from the last, one from the first."""
+    contact = {**FIELDS["Contact"], "LeadSource": _f("picklist", None, SOURCES)}
+    describe(ready_connection, {**FIELDS, "Contact": contact})
+    for i, source in enumerate(("Source 120", "Source 120", "Source 001")):
+        record_factory(ready_connection, "Contact", LastName=f"P{i}", LeadSource=source)
+    return ready_connection
+
+
+def test_a_long_picklist_is_searched_for_one_value_and_for_many(
+    live_server,
+    browser_page,  # noqa: F811
+    long_picklist,
+    user,
+):
+    page = browser_page
+    _sign_in(page, live_server, user)
+    page.goto(f"{live_server.url}/audiences/new/")
+    page.fill("[name=name]", "Late source")
+    page.select_option("[name=holds]", "contacts")
+    page.click("#add-condition")
+    row = page.locator(".group > .condition").first
+    row.locator("[aria-label=object]").select_option("Contact")
+    row.locator("[aria-label=field]").select_option("LeadSource")
+    row.locator("[aria-label=operator]").select_option("any_of")
+    search = row.locator("[aria-label='search values']")
+    search.fill("120")
+    expect(row.locator("[role=option]")).to_have_text(["Source 120"])
+    search.press("ArrowDown")
+    search.press("Enter")
+    expect(row.locator(".chip")).to_have_text(["Source 120✕"])
+    _estimate(page, 2)
+
+    # "equals": one value, the first by default, replaced by the one picked.
+    row.locator("[aria-label=operator]").select_option("equals")
+    expect(row.locator(".chip")).to_have_text(["Source 001✕"])
+    _estimate(page, 1)
+    one = row.locator("[aria-label='search value']")
+    one.fill("Source 12")
+    expect(row.locator("[role=option]")).to_have_text(["Source 120"])
+    one.press("ArrowDown")
+    one.press("Enter")
+    expect(row.locator(".chip")).to_have_text(["Source 120✕"])
+    expect(row.locator("[role=listbox]")).to_be_hidden()
+    _estimate(page, 2)
+
+    page.click("#save-run")
+    page.wait_for_selector("#audience-size")
+    saved = Audience.objects.get().criteria
+    assert saved["children"][0]["value"] == "Source 120"
+    page.click("text=Edit")
+    _estimate(page, 2)
+    expect(page.locator(".group > .condition .chip")).to_have_text(["Source 120✕"])
+    page.click("#save-run")
+    page.wait_for_selector("#audience-size")
+    assert Audience.objects.get().criteria == saved

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from audiences import services
 from ingestion.models import IngestedRecord
-from tests.audiences.conftest import INDUSTRIES, describe, sf_id
+from tests.audiences.conftest import FIELDS, INDUSTRIES, _f, describe, sf_id
 
 URL = "/audiences/values/"
 CAMPAIGNS = 1015
@@ -218,3 +218,15 @@ def test_any_query_is_answered_without_a_server_error(fuzz_client, query, own):
     if response.status_code != 404:
         body = response.json()
         assert ("results" in body) == (response.status_code == 200)
+
+
+def test_a_long_picklist_comes_a_page_at_a_time(client, user, ready_connection):
+    sources = [f"Source {n:03d}" for n in range(1, 121)]
+    contact = {**FIELDS["Contact"], "LeadSource": _f("picklist", None, sources)}
+    describe(ready_connection, {**FIELDS, "Contact": contact})
+    client.force_login(user)
+    query = {"connection": ready_connection.pk, "object": "Contact", "field": "LeadSource"}
+    pages = [client.get(URL, {**query, "page": n}).json() for n in (1, 2, 3)]
+    assert [len(p["results"]) for p in pages] == [50, 50, 20]
+    assert [p["has_more"] for p in pages] == [True, True, False]
+    assert [v for p in pages for v, _ in p["results"]] == sources
