@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import Q
 
-from audiences.criteria import CriteriaError
+from audiences.criteria import FILTER_OBJECTS, RELATED_OBJECTS, CriteriaError
 from audiences.csv_io import DELIMITER_NAMES, ENCODINGS, TARGET_FIELDS
 from audiences.models import Audience, CsvList
 from audiences.selectors import audience_criteria_check
@@ -199,3 +199,19 @@ class ConnectionQueryForm(forms.Form):
     """``?connection=<id>`` on the new-audience page (optional)."""
 
     connection = forms.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+
+
+MAX_VALUES_PAGE = 1000  # 50,000 values deep: past that, a narrower search is the way
+
+
+class FieldValuesForm(forms.Form):
+    """The builder's value search: ``?connection=&object=&field=&q=&page=``."""
+
+    connection = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    object = forms.ChoiceField(choices=[(o, o) for o in (*FILTER_OBJECTS, *RELATED_OBJECTS)])
+    field = forms.CharField(max_length=255)
+    q = forms.CharField(max_length=200, required=False)
+    page = forms.IntegerField(min_value=1, max_value=MAX_VALUES_PAGE, required=False)
+
+    def clean_page(self):
+        return self.cleaned_data.get("page") or 1

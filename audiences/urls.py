@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.audience_list, name="list"),
     path("new/", views.audience_new, name="new"),
     path("estimate/", views.audience_estimate, name="estimate"),
+    path("values/", views.field_values_search, name="values"),
     path("gate/<int:pk>/", views.connection_gate_status, name="gate"),
     path("<int:pk>/", views.audience_detail, name="detail"),
     path("<int:pk>/edit/", views.audience_edit, name="edit"),

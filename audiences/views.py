@@ -22,6 +22,7 @@ from audiences.forms import (
     CsvReadingForm,
     CsvUploadForm,
     EstimateForm,
+    FieldValuesForm,
 )
 from audiences.models import Audience, CsvList
 from audiences.normalise import cell_safe
@@ -31,7 +32,7 @@ from audiences.selectors import (
     audience_size_estimate,
     connection_gate,
 )
-from audiences.selectors.builder import audience_criteria_words, builder_config
+from audiences.selectors.builder import audience_criteria_words, builder_config, field_values
 from audiences.selectors.lists import (
     csv_list_invalid_rows,
     csv_list_match_counts,
@@ -252,6 +253,28 @@ def audience_estimate(request: HttpRequest) -> JsonResponse:
     )
     estimate = audience_size_estimate(spec=spec)
     return JsonResponse({**result, "total": estimate.total, "by_object": estimate.by_object})
+
+
+@login_required
+def field_values_search(request: HttpRequest) -> JsonResponse:
+    """One page of the values of a list-valued field matching ``q`` (the builder's picker):
+    campaigns by name, or picklist values. Another workspace's connection is a 404."""
+    form = FieldValuesForm(request.GET)
+    if not form.is_valid():
+        errors = [f"{name}: {' '.join(e)}" for name, e in form.errors.items()]
+        return JsonResponse({"errors": errors}, status=400)
+    data = form.cleaned_data
+    connection = get_object_or_404(connections_for_user(user=request.user), pk=data["connection"])
+    found = field_values(
+        connection=connection,
+        sobject=data["object"],
+        field=data["field"],
+        query=data["q"],
+        page=data["page"],
+    )
+    if found is None:
+        return JsonResponse({"errors": ["This field has no list of values."]}, status=400)
+    return JsonResponse({"results": found.results, "page": found.page, "has_more": found.has_more})
 
 
 def _percent(gate) -> float | None:

@@ -1,9 +1,12 @@
-"""What the builder page needs: fields by object, operators by type, campaigns, the gate."""
+"""What the builder page needs: fields by object, operators by type, the gate, and a search
+over every value a list-valued field can take (campaigns by name, picklist values)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from audiences.criteria import (
@@ -20,7 +23,7 @@ from audiences.criteria import (
 from audiences.selectors.compiler import Gate, _text, connection_fields, records_of
 from connections.models import Connection
 
-MAX_CAMPAIGNS = 500
+VALUES_PAGE_SIZE = 50
 
 
 def _fields(connection: Connection) -> dict[str, list[dict]]:
@@ -43,10 +46,73 @@ def _fields(connection: Connection) -> dict[str, list[dict]]:
     }
 
 
-def _campaigns(connection: Connection) -> list[list[str]]:
-    campaigns = records_of(connection=connection, sobject="Campaign")
-    rows = campaigns.values_list("sf_id", _text("Name")).order_by("-system_modstamp")
-    return [[sf_id, name or sf_id] for sf_id, name in rows[:MAX_CAMPAIGNS]]
+def is_campaign_field(sobject: str, field: str) -> bool:
+    """CampaignMember.CampaignId: its values are the connection's campaigns, shown by name."""
+    return sobject == "CampaignMember" and field == "CampaignId"
+
+
+@dataclass(frozen=True)
+class ValuesPage:
+    """One page of a field's values, as ``[value, label]`` pairs."""
+
+    results: list[list[str]]
+    page: int
+    has_more: bool
+
+
+def _campaign_search(connection: Connection, query: str):
+    campaigns = records_of(connection=connection, sobject="Campaign").annotate(name=_text("Name"))
+    if query:
+        campaigns = campaigns.filter(name__icontains=query)
+    return campaigns.order_by(Lower("name"), "sf_id").values_list("sf_id", "name")
+
+
+def field_values(
+    *, connection: Connection, sobject: str, field: str, query: str, page: int
+) -> ValuesPage | None:
+    """Values of a list-valued field matching ``query`` (case-insensitive, anywhere in the
+    label), one page at a time; None when the field has no list of values.
+
+    Every value is searched: campaigns are all the connection's live Campaign rows (not a
+    first few hundred), picklist values all those of the field's describe.
+    """
+    start = (page - 1) * VALUES_PAGE_SIZE
+    end = start + VALUES_PAGE_SIZE
+    if is_campaign_field(sobject, field):
+        rows = list(_campaign_search(connection, query)[start : end + 1])
+        pairs = [[sf_id, name or sf_id] for sf_id, name in rows]
+    else:
+        info = connection_fields(connection=connection).get(sobject, {}).get(field)
+        if info is None or not info.picklist_values:
+            return None
+        needle = query.casefold()
+        matching = [v for v in info.picklist_values if needle in v.casefold()]
+        pairs = [[v, v] for v in matching[start : end + 1]]
+    return ValuesPage(
+        results=pairs[:VALUES_PAGE_SIZE], page=page, has_more=len(pairs) > end - start
+    )
+
+
+def campaign_names(connection: Connection, criteria: object) -> dict[str, str]:
+    """Names of the campaigns the criteria mention (any string in them that is a campaign id),
+    so the builder's chips and the criteria in words show names, however many campaigns exist."""
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for item in node.values():
+                walk(item)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, str) and 0 < len(node) <= 18:
+            found.add(node)
+
+    walk(criteria)
+    if not found:
+        return {}
+    campaigns = records_of(connection=connection, sobject="Campaign").filter(sf_id__in=found)
+    return {sf_id: name or sf_id for sf_id, name in campaigns.values_list("sf_id", _text("Name"))}
 
 
 def builder_config(*, connection: Connection, gate: Gate, criteria: object) -> dict:
@@ -69,7 +135,9 @@ def builder_config(*, connection: Connection, gate: Gate, criteria: object) -> d
         },
         "filter_objects": list(FILTER_OBJECTS),
         "related_objects": list(RELATED_OBJECTS),
-        "campaigns": _campaigns(connection),
+        "value_labels": campaign_names(connection, criteria),
+        "values_url": reverse("audiences:values"),
+        "values_page_size": VALUES_PAGE_SIZE,
         "gate": {"locked": gate.locked, "message": gate.message},
         "estimate_url": reverse("audiences:estimate"),
         "gate_url": reverse("audiences:gate", args=[connection.pk]),
@@ -82,5 +150,5 @@ def audience_criteria_words(*, audience) -> str:
         return ""
     described = connection_fields(connection=audience.connection)
     labels = {obj: {n: f.label for n, f in fields.items()} for obj, fields in described.items()}
-    names = dict(_campaigns(audience.connection))
+    names = campaign_names(audience.connection, audience.criteria)
     return criteria_words(audience.criteria, labels=labels, names=names)

@@ -65,16 +65,20 @@
       i.addEventListener("input", () => set(i.value));
       return el("span", {class: "row"}, i, " days");
     }
-    const isCampaign = cond.object === "CampaignMember" && info.name === "CampaignId";
-    const choices = isCampaign ? cfg.campaigns : (info.picklist || []).map((p) => [p, p]);
-    if (cfg.list_value.includes(op) && choices.length) {
-      const s = el("select", {multiple: true, class: "value-input", "aria-label": "values", size: Math.min(choices.length, 5)},
-        choices.map(([v, l]) => el("option", {value: v, selected: (cond.value || []).includes(v)}, l)));
-      s.addEventListener("change", () => set([...s.selectedOptions].map((o) => o.value)));
-      return s;
+    const isCampaign = isCampaignField(cond.object, info.name);
+    const picklist = (info.picklist || []).map((p) => [p, p]);
+    // Campaigns, list operators on picklists and one-value operators on a picklist longer
+    // than a page: a search over every value (the server's values endpoint), not a select.
+    const searched = isCampaign || picklist.length > cfg.values_page_size;
+    if ((isCampaign || picklist.length) && cfg.list_value.includes(op)) {
+      return picker(cond.object, info.name, Array.isArray(cond.value) ? cond.value : [], true, (vals) => set(vals));
     }
-    if (choices.length && (op === "equals" || op === "not_equals")) {
-      return select(choices, cond.value, (v) => set(v), {class: "value-input", "aria-label": "value"});
+    if (searched && (op === "equals" || op === "not_equals")) {
+      const one = cond.value === null || cond.value === undefined || cond.value === "" ? [] : [cond.value];
+      return picker(cond.object, info.name, one, false, (vals) => set(vals.length ? vals[0] : null));
+    }
+    if (picklist.length && (op === "equals" || op === "not_equals")) {
+      return select(picklist, cond.value, (v) => set(v), {class: "value-input", "aria-label": "value"});
     }
     const type = info.kind === "number" ? "number" : info.kind === "date" ? "date" : "text";
     const listy = cfg.list_value.includes(op);
@@ -89,10 +93,102 @@
   function withDefault(cond, obj) {
     const info = fieldInfo(obj, cond.field);
     if (!info) return;
-    const isCampaign = obj === "CampaignMember" && info.name === "CampaignId";
-    const choices = isCampaign ? cfg.campaigns : (info.picklist || []).map((p) => [p, p]);
+    const picklist = info.picklist || [];
     if (cond.operator === "in_last_n_days") cond.value = 90;
-    else if (choices.length && (cond.operator === "equals" || cond.operator === "not_equals")) cond.value = choices[0][0];
+    else if (picklist.length && (cond.operator === "equals" || cond.operator === "not_equals")) cond.value = picklist[0];
+  }
+  function isCampaignField(obj, field) { return obj === "CampaignMember" && field === "CampaignId"; }
+  function labelOf(v) { return cfg.value_labels[v] || String(v); }
+  let pickers = 0;
+  // A searchable picker (the ARIA combobox pattern): a search box whose list of results comes a
+  // page at a time from the values endpoint; the chosen values are chips with a remove button.
+  // Up/Down move through the results, Enter picks, Escape closes; "multi" keeps it open to pick
+  // more. Chosen values are kept as they were loaded (order and all), so an unchanged save
+  // stores the same criteria whatever page of results they are on.
+  function picker(obj, field, initial, multi, onChange) {
+    const chosen = [...initial];
+    const id = `picker-${++pickers}`;
+    const chips = el("ul", {class: "chips", "aria-label": "chosen values"});
+    const input = el("input", {type: "search", class: "value-input picker-search", role: "combobox", autocomplete: "off",
+                               "aria-label": multi ? "search values" : "search value", "aria-expanded": "false",
+                               "aria-controls": `${id}-list`, "aria-autocomplete": "list",
+                               placeholder: multi ? "Search to add…" : "Search…"});
+    const list = el("ul", {class: "picker-results", role: "listbox", id: `${id}-list`, hidden: true,
+                           "aria-multiselectable": multi ? "true" : null});
+    const more = el("button", {type: "button", class: "btn btn-quiet picker-more", hidden: true}, "More results");
+    const status = el("span", {class: "small muted picker-status", "aria-live": "polite"});
+    let results = [], active = -1, page = 1, query = "", wait = null, asked = 0;
+
+    function drawChips() {
+      chips.replaceChildren(...chosen.map((v) => el("li", {class: "chip"}, el("span", {}, labelOf(v)),
+        el("button", {type: "button", class: "chip-remove", "aria-label": `Remove ${labelOf(v)}`,
+                      on: {click: () => { remove(v); input.focus(); }}}, "✕"))));
+      chips.hidden = !chosen.length;
+    }
+    function remove(v) { chosen.splice(chosen.indexOf(v), 1); changedChoice(); }
+    function changedChoice() { drawChips(); drawResults(); onChange([...chosen]); }
+    function pick(i) {
+      const [v, label] = results[i];
+      cfg.value_labels[v] = label;
+      if (chosen.includes(v)) { remove(v); return; }
+      if (!multi) chosen.splice(0, chosen.length);
+      chosen.push(v);
+      changedChoice();
+      if (!multi) close();
+    }
+    function drawResults() {
+      list.replaceChildren(...results.map(([v, label], i) => el("li", {
+        role: "option", id: `${id}-opt-${i}`, class: "picker-option" + (i === active ? " active" : ""),
+        "aria-selected": chosen.includes(v) ? "true" : "false",
+        on: {mousedown: (e) => e.preventDefault(), click: () => { active = i; pick(i); }}}, label)));
+      if (active >= 0 && results[active]) {
+        input.setAttribute("aria-activedescendant", `${id}-opt-${active}`);
+        list.children[active].scrollIntoView({block: "nearest"});
+      } else input.removeAttribute("aria-activedescendant");
+    }
+    function open() { list.hidden = false; input.setAttribute("aria-expanded", "true"); }
+    function close() {
+      list.hidden = true; more.hidden = true; active = -1; status.textContent = "";
+      input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant");
+    }
+    async function load(append) {
+      const mine = ++asked;
+      const params = new URLSearchParams({connection: cfg.connection, object: obj, field, q: query, page});
+      const res = await fetch(`${cfg.values_url}?${params}`, {credentials: "same-origin"});
+      const data = await res.json().catch(() => ({errors: [`The search failed (${res.status}).`]}));
+      if (mine !== asked) return;
+      if (!res.ok) { results = []; status.textContent = (data.errors || []).join(" "); drawResults(); return; }
+      results = append ? results.concat(data.results) : data.results;
+      more.hidden = !data.has_more;
+      status.textContent = results.length ? "" : "No matches.";
+      open();
+      drawResults();
+    }
+    function search() { query = input.value.trim(); page = 1; active = -1; load(false); }
+    input.addEventListener("input", () => { clearTimeout(wait); wait = setTimeout(search, 200); });
+    input.addEventListener("focus", () => { if (list.hidden) search(); });
+    input.addEventListener("blur", () => setTimeout(() => { if (!list.contains(document.activeElement) && document.activeElement !== more) close(); }, 150));
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        if (list.hidden) { search(); return; }
+        const step = e.key === "ArrowDown" ? 1 : -1;
+        active = Math.max(0, Math.min(results.length - 1, active + step));
+        drawResults();
+      } else if (e.key === "Enter") {
+        e.preventDefault();  // never submits the form from the search box
+        if (!list.hidden && active >= 0) pick(active);
+      } else if (e.key === "Escape" && !list.hidden) {
+        e.preventDefault(); close();
+      } else if (e.key === "Backspace" && !input.value && chosen.length) {
+        remove(chosen[chosen.length - 1]);
+      }
+    });
+    more.addEventListener("mousedown", (e) => e.preventDefault());  // keeps focus in the search box
+    more.addEventListener("click", () => { page += 1; load(true); input.focus(); });
+    drawChips();
+    return el("div", {class: "picker", role: "group", "aria-label": multi ? "values" : "value"},
+      chips, input, status, list, more);
   }
   function conditionRow(cond, objects, onRemove, fixedObject) {
     const obj = fixedObject || cond.object;
