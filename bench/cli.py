@@ -68,6 +68,7 @@ def options_from(args: argparse.Namespace, log_dir: Path):
         processing_rate=5000.0,
         log_dir=log_dir,
         fleet_connections=100 if args.quick else 1000,
+        site_rows=2_000 if args.quick else 120_000,
         tls=args.tls,
     )
 

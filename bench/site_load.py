@@ -27,6 +27,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import machine
+from demo.emulator import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 EMAIL = "site-bench@example.com"
 PASSWORD = "site-bench-password-1"
@@ -274,9 +277,6 @@ class Prober(threading.Thread):
 
 def measure(database_url: str, rows: int, log_dir: Path) -> dict:
     """Set up, start the site, probe idle, then under the import+match and the evaluation."""
-    from bench import machine
-    from ingestion.management.demo.emulator import free_port
-
     work = Path(tempfile.mkdtemp(prefix="site-bench-"))
     load_start = machine.load_average()
     print(f"Site responsiveness: {rows:,}-row list on {database_url.split(':')[0]}", flush=True)

@@ -110,8 +110,7 @@ def bulk_job_cap_resets_at(created: list[datetime], cap: int, now: datetime) -> 
 def too_large_error(status: int, *, url: str = "") -> SalesforceRequestTooLarge:
     what = "request line exceeds" if status == 414 else "request line and headers exceed"
     return SalesforceRequestTooLarge(
-        f"Salesforce refused the request: its {what} "
-        f"{SalesforceRequestTooLarge.limit:,} bytes",
+        f"Salesforce refused the request: its {what} {SalesforceRequestTooLarge.limit:,} bytes",
         status=status,
         error_code=TOO_LARGE[status],
         url=url,

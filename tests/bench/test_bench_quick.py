@@ -55,6 +55,7 @@ def test_every_part_runs(quick_run):
         "memory",
         "latency",
         "audience",
+        "site",
         "tick",
     ]
     assert results["options"]["quick"] is True
@@ -120,3 +121,10 @@ def test_the_scheduler_tick_costs_the_same_queries_with_all_or_a_tenth_due(quick
     assert tick["connections"] == 100
     assert (tick["all_due"]["started"], tick["tenth_due"]["started"]) == (100, 10)
     assert tick["all_due"]["queries"] == tick["tenth_due"]["queries"]
+
+
+def test_the_site_answers_while_a_list_imports_and_an_audience_evaluates(quick_run):
+    site = quick_run[0]["parts"]["site"]
+    assert site["list_rows"] == 2_000
+    assert site["list_status"] == "ready"
+    assert site["error_count"] == 0, site["errors"]
