@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.db import connection as db_connection
 from django.db.models import TextField
 from django.db.models.expressions import RawSQL
-from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -207,17 +206,19 @@ class ObjectCursorAdmin(admin.ModelAdmin):
         description="Reset cursors (reload these objects on the next run)", permissions=["change"]
     )
     def reset_cursors(self, request, queryset):
-        if request.POST.get("confirmed") != "yes":
-            return TemplateResponse(
+        if not action_confirmed(request):
+            return confirmation_page(
+                self,
                 request,
-                "admin/ingestion/objectcursor/reset_confirmation.html",
-                {
-                    **self.admin_site.each_context(request),
-                    "title": "Reset cursors?",
-                    "cursors": queryset.select_related("connection"),
-                    "action": "reset_cursors",
-                    "opts": self.model._meta,
-                },
+                queryset.select_related("connection"),
+                action="reset_cursors",
+                title="Reset cursors?",
+                consequence=(
+                    "Resetting a cursor forgets where ingestion of that object stands: the next "
+                    "run reloads it in full from Salesforce (one Bulk job per window). Ingested "
+                    "records are kept and overwritten in place. These cursors will be reset:"
+                ),
+                button="Yes, reset them",
             )
         reset = 0
         for connection_id in set(queryset.values_list("connection_id", flat=True)):
