@@ -12,6 +12,31 @@ from audiences.models import Audience, CsvList
 from audiences.selectors import audience_criteria_check
 
 
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def criteria_object(criteria) -> dict:
+    """The posted filters as a group object; {} for none.
+
+    A NUL character is refused here: PostgreSQL can store it neither in jsonb nor in a query
+    parameter, so it would otherwise surface as a server error on save or estimate.
+    """
+    if criteria in (None, "", {}):
+        return {}
+    if not isinstance(criteria, dict):
+        raise forms.ValidationError("The filters must be a JSON object (a group).")
+    if _holds_nul(criteria):
+        raise forms.ValidationError("The filters contain a NUL character (\\x00); remove it.")
+    return criteria
+
+
 class AudienceForm(forms.Form):
     """Name, who it holds, criteria (JSON from the builder) and CSV lists.
 
@@ -61,11 +86,7 @@ class AudienceForm(forms.Form):
         criteria = self.cleaned_data.get("criteria")
         if self.keeps_criteria:
             return self.audience.criteria
-        if criteria in (None, "", {}):
-            return {}
-        if not isinstance(criteria, dict):
-            raise forms.ValidationError("The filters must be a JSON object (a group).")
-        return criteria
+        return criteria_object(criteria)
 
     def clean(self) -> dict:
         data = super().clean()
@@ -187,12 +208,7 @@ class EstimateForm(forms.Form):
         return self.cleaned_data.get("holds") or Audience.Holds.PEOPLE
 
     def clean_criteria(self):
-        criteria = self.cleaned_data.get("criteria")
-        if criteria in (None, "", {}):
-            return {}
-        if not isinstance(criteria, dict):
-            raise forms.ValidationError("The filters must be a JSON object (a group).")
-        return criteria
+        return criteria_object(self.cleaned_data.get("criteria"))
 
 
 class ConnectionQueryForm(forms.Form):

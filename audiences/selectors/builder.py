@@ -4,6 +4,7 @@ over every value a list-valued field can take (campaigns by name, picklist value
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from django.db.models.functions import Lower
@@ -93,6 +94,11 @@ def field_values(
     )
 
 
+# A record Id: 15 characters, or 18 with the case-safe suffix; letters and digits only.
+# https://help.salesforce.com/s/articleView?id=000385008&type=1
+SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+
+
 def campaign_names(connection: Connection, criteria: object) -> dict[str, str]:
     """Names of the campaigns the criteria mention (any string in them that is a campaign id),
     so the builder's chips and the criteria in words show names, however many campaigns exist."""
@@ -105,7 +111,7 @@ def campaign_names(connection: Connection, criteria: object) -> dict[str, str]:
         elif isinstance(node, list):
             for item in node:
                 walk(item)
-        elif isinstance(node, str) and 0 < len(node) <= 18:
+        elif isinstance(node, str) and SALESFORCE_ID.fullmatch(node):
             found.add(node)
 
     walk(criteria)

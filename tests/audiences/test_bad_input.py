@@ -5,6 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from audiences.models import Audience
 from tests.audiences.conftest import describe
 
 
@@ -60,3 +61,32 @@ def test_the_estimate_refuses_a_body_that_is_not_json(signed_in):
 )
 def test_ids_beyond_any_row_are_404(signed_in, name):
     assert signed_in.get(reverse(name, args=[10**25])).status_code == 404
+
+
+NUL_CRITERIA = [
+    {"q": "\x00"},
+    {"\x00": 1},
+    {"type": "group", "op": "and", "children": [{"field": "Email", "value": ["a\x00"]}]},
+]
+
+
+@pytest.mark.parametrize("criteria", NUL_CRITERIA)
+def test_a_save_with_a_nul_in_the_filters_is_a_form_error(signed_in, criteria):
+    """PostgreSQL's jsonb refuses U+0000: without the check this is a 500 on save."""
+    response = signed_in.post(
+        reverse("audiences:new"),
+        {"name": "A", "holds": "people", "criteria": json.dumps(criteria)},
+    )
+    assert response.status_code == 200
+    assert "NUL character" in response.content.decode()
+    assert not Audience.objects.exists()
+
+
+@pytest.mark.parametrize("criteria", NUL_CRITERIA)
+def test_an_estimate_with_a_nul_in_the_filters_is_a_400(signed_in, connection, criteria):
+    body = {"connection": connection.pk, "criteria": criteria}
+    response = signed_in.post(
+        reverse("audiences:estimate"), json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "NUL character" in response.content.decode()
