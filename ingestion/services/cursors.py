@@ -6,6 +6,7 @@ from django.db import transaction
 
 from connections.models import Connection
 from ingestion.models import ObjectCursor, SyncRun
+from ingestion.partitions import load_begin
 from ingestion.services import runs
 from ingestion.services.runs import sync_run_cancel, sync_run_enqueue
 from primer_sf.errors import ApplicationError
@@ -55,6 +56,10 @@ def connection_resync(
         sync_run_cancel(run=paused, reason="Replaced by a resync.")
     whole = full or not sobjects
     cursor_reset(connection=connection, sobjects=None if whole else sobjects)
+    if whole:
+        # The reload goes to a table of its own; audiences read the current copy until the
+        # new one is complete (PostgreSQL, ingestion/partitions.py).
+        load_begin(connection=connection, fresh=True)
     kind = SyncRun.Kind.FULL_RESYNC if whole else SyncRun.Kind.OBJECT_RESYNC
     return sync_run_enqueue(
         connection=connection, kind=kind, trigger=trigger, sobjects=None if whole else sobjects

@@ -21,6 +21,7 @@ from ingestion.engine.context import RunContext
 from ingestion.engine.errors import LeaseLost, RunPaused
 from ingestion.engine.runner import DONE, UNREADABLE, SliceRunner
 from ingestion.models import IngestedRecord, ObjectCursor, SyncRun
+from ingestion.partitions import load_begin, load_finish
 from ingestion.services.runs import hand_to_workers, sync_run_finish, sync_run_pause
 from ingestion.signals import initial_sync_completed
 
@@ -74,6 +75,7 @@ def _execute_slice(run_id: int, config: EngineConfig, on_progress: Progress | No
 
 def _run_slice(ctx: RunContext) -> bool:
     ctx.client = salesforce_client_for(ctx.connection, on_call=ctx.count_call)
+    load_begin(connection=ctx.connection)  # a first load writes into a table without indexes
     return SliceRunner(ctx, run_objects(ctx.run)).run()
 
 
@@ -172,7 +174,10 @@ def _finish(ctx: RunContext) -> None:
 
     def work() -> None:
         sync_run_finish(run=run, status=status, code=code, message=message)
-        _mark_initial_sync(run.connection, states)
+        if _all_loaded(run.connection, states):
+            # Indexed and swapped in with the run's end: audiences see the whole new copy.
+            load_finish(connection_id=run.connection_id)
+            _mark_initial_sync(run.connection)
 
     ctx.commit(work)
     _refresh_statistics(run)
@@ -189,10 +194,8 @@ def _check_field_visibility(ctx: RunContext, objects: list[str]) -> None:
     connection_check_field_visibility(connection=ctx.connection, client=ctx.client, visible=visible)
 
 
-def _mark_initial_sync(connection: Connection, states: dict[str, dict]) -> None:
-    """Set initial_sync_completed_at once every readable enabled object has loaded."""
-    if connection.initial_sync_completed_at is not None:
-        return
+def _all_loaded(connection: Connection, states: dict[str, dict]) -> bool:
+    """Whether every readable enabled object has finished its initial load."""
     unreadable = {name for name, s in states.items() if s.get("status") == UNREADABLE}
     required = [name for name in connection.enabled_objects if name not in unreadable]
     loaded = set(
@@ -200,7 +203,12 @@ def _mark_initial_sync(connection: Connection, states: dict[str, dict]) -> None:
             connection=connection, sobject__in=required, initial_load_complete=True
         ).values_list("sobject", flat=True)
     )
-    if not required or loaded != set(required):
+    return bool(required) and loaded == set(required)
+
+
+def _mark_initial_sync(connection: Connection) -> None:
+    """Set initial_sync_completed_at, the first time every object has loaded."""
+    if connection.initial_sync_completed_at is not None:
         return
     now = timezone.now()
     Connection.objects.filter(pk=connection.pk).update(initial_sync_completed_at=now)
