@@ -160,7 +160,7 @@ def _add_unique_key(table: str) -> None:
     key = _constraints("u")[0]
     try:
         with transaction.atomic():
-            _add_constraint(table, key)
+            _add_constraint(table, *key)
     except IntegrityError:  # a duplicated key
         _execute(
             f"""DELETE FROM {table} WHERE ctid IN (SELECT ctid FROM (
@@ -168,44 +168,48 @@ def _add_unique_key(table: str) -> None:
                     ORDER BY system_modstamp DESC, id DESC) AS newest
                 FROM {table}) ranked WHERE newest > 1)"""
         )
-        _add_constraint(table, key)
+        _add_constraint(table, *key)
 
 
 def _build_indexes(table: str, connection_id: int) -> None:
     """The parent's primary key, indexes and statistics, on the load table, so ATTACH adopts
     them instead of building its own; the CHECK spares ATTACH its scan of the table."""
     for key in _constraints("p"):
-        _add_constraint(table, key)
-    for number, definition in enumerate(_index_definitions()):
-        _execute(_retarget_index(definition, f"{table}_i{number}", table))
-    for number, (_name, definition) in enumerate(_statistics()):
-        _execute(_retarget_statistics(definition, f"{table}_s{number}", table))
+        _add_constraint(table, *key)
+    for name, definition in _index_definitions():
+        _execute(_retarget_index(definition, _own_name(name, table), table))
+    for name, definition in _statistics():
+        _execute(_retarget_statistics(definition, _own_name(name, table), table))
     _execute(f"ALTER TABLE {table} ADD CHECK (connection_id = {int(connection_id)})")
 
 
-def _constraints(kind: str) -> list[str]:
-    rows = _fetch(
-        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
-        "AND contype = %s ORDER BY conname",
+def _own_name(name: str, table: str) -> str:
+    """The parent's name for an index, constraint or statistics, with the table's suffix
+    (``ingested_record_facets_gin_c7_1a2b3c4d``): plans name the index they use."""
+    return f"{name}_{table.removeprefix(PARENT + '_')}"
+
+
+def _constraints(kind: str) -> list[tuple[str, str]]:
+    return _fetch(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype = %s ORDER BY conname",
         [PARENT, kind],
     )
-    return [row[0] for row in rows]
 
 
-def _add_constraint(table: str, definition: str) -> None:
-    _execute(f"ALTER TABLE {table} ADD {definition}")
+def _add_constraint(table: str, name: str, definition: str) -> None:
+    _execute(f"ALTER TABLE {table} ADD CONSTRAINT {_own_name(name, table)} {definition}")
 
 
-def _index_definitions() -> list[str]:
+def _index_definitions() -> list[tuple[str, str]]:
     """The parent's indexes that back no constraint."""
-    rows = _fetch(
-        "SELECT pg_get_indexdef(x.indexrelid) FROM pg_index x "
+    return _fetch(
+        "SELECT c.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
         "JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = %s::regclass "
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid) "
         "ORDER BY c.relname",
         [PARENT],
     )
-    return [row[0] for row in rows]
 
 
 def _statistics() -> list[tuple[str, str]]:

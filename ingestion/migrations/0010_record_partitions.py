@@ -83,6 +83,19 @@ def _dress(schema_editor, layout, primary_key):
         execute(definition)
 
 
+def _name_after_parent(schema_editor, partition, suffix):
+    """Name a partition's indexes as the parent's, plus a suffix: query plans name them."""
+    rows = _fetch(
+        schema_editor,
+        "SELECT c.relname, p.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
+        "JOIN pg_inherits i ON i.inhrelid = x.indexrelid JOIN pg_class p ON p.oid = i.inhparent "
+        "WHERE x.indrelid = %s::regclass",
+        [partition],
+    )
+    for own, parent in rows:
+        schema_editor.execute(f"ALTER INDEX {own} RENAME TO {parent}_{suffix}")
+
+
 def partition(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
@@ -100,14 +113,17 @@ def partition(apps, schema_editor):
     execute(f"ALTER SEQUENCE {SEQUENCE} OWNED BY {TABLE}.id")
     _dress(schema_editor, layout, "id, connection_id")
     execute(f"CREATE TABLE {TABLE}_default PARTITION OF {TABLE} DEFAULT")
+    _name_after_parent(schema_editor, f"{TABLE}_default", "default")
     statistics = layout[1]
     for (connection_id,) in _fetch(schema_editor, f"SELECT DISTINCT connection_id FROM {OLD}"):
         name = f"{TABLE}_c{int(connection_id)}_0"
         execute(f"CREATE TABLE {name} PARTITION OF {TABLE} FOR VALUES IN ({int(connection_id)})")
-        for number, (_stat, definition) in enumerate(statistics):
-            head, _sep, rest = definition.partition(" ON ")
-            expression = rest.rsplit(" FROM ", 1)[0]
-            execute(f"CREATE STATISTICS {name}_s{number} ON {expression} FROM {name}")
+        suffix = name.removeprefix(f"{TABLE}_")
+        _name_after_parent(schema_editor, name, suffix)
+        # Queries of one connection are planned on its partition's statistics alone.
+        for stat, definition in statistics:
+            expression = definition.partition(" ON ")[2].rsplit(" FROM ", 1)[0]
+            execute(f"CREATE STATISTICS {stat}_{suffix} ON {expression} FROM {name}")
     execute(f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {COLUMNS} FROM {OLD}")
     execute(f"SELECT setval('{SEQUENCE}', COALESCE((SELECT max(id) FROM {TABLE}), 0) + 1, false)")
     execute(f"DROP TABLE {OLD}")

@@ -15,8 +15,9 @@ from primer_sf.errors import ApplicationError
 def cursor_reset(*, connection: Connection, sobjects: list[str] | None = None) -> int:
     """Forget where ingestion of these objects stands; the next run reloads them in full.
 
-    Ingested records stay: the reload upserts over them. The plan stays too, so the next run
-    can tell which fields appeared or disappeared.
+    Ingested records stay: the reload upserts over them (or, for a whole connection on
+    PostgreSQL, replaces them once complete: ingestion/partitions.py). The plan stays too, so
+    the next run can tell which fields appeared or disappeared.
     """
     cursors = ObjectCursor.objects.filter(connection=connection)
     if sobjects:

@@ -21,7 +21,7 @@ from ingestion.engine.context import RunContext
 from ingestion.engine.errors import LeaseLost, RunPaused
 from ingestion.engine.runner import DONE, UNREADABLE, SliceRunner
 from ingestion.models import IngestedRecord, ObjectCursor, SyncRun
-from ingestion.partitions import load_begin, load_finish
+from ingestion.partitions import load_begin, load_finish, partition_of
 from ingestion.services.runs import hand_to_workers, sync_run_finish, sync_run_pause
 from ingestion.signals import initial_sync_completed
 
@@ -226,5 +226,7 @@ ANALYZE_AFTER_ROWS = 20_000
 def _refresh_statistics(run: SyncRun) -> None:
     if db.vendor != "postgresql" or run.records_written < ANALYZE_AFTER_ROWS:
         return
+    # The connection's own partition, which its queries are pruned to: not every connection's.
+    table = partition_of(run.connection_id) or IngestedRecord._meta.db_table
     with db.cursor() as cursor:
-        cursor.execute(f"ANALYZE {IngestedRecord._meta.db_table}")
+        cursor.execute(f"ANALYZE {table}")

@@ -56,6 +56,8 @@ def _assert_attached(connection):
         [table],
     )[0][0]
     assert attached == len(_indexes(table))
+    statistics = "SELECT count(*) FROM pg_statistic_ext WHERE stxrelid = %s::regclass"
+    assert _fetch(statistics, [table]) == _fetch(statistics, [PARENT]) != [(0,)]
     assert not RecordLoad.objects.filter(connection=connection).exists()
     return table
 
