@@ -32,7 +32,9 @@ https://www.postgresql.org/docs/15/ddl-partitioning.html
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 
 from django.db import IntegrityError, transaction
@@ -40,6 +42,8 @@ from django.db import connection as db
 
 from connections.models import Connection
 from ingestion.models import IngestedRecord, RecordLoad
+
+logger = logging.getLogger(__name__)
 
 PARENT = IngestedRecord._meta.db_table
 DEFAULT = f"{PARENT}_default"
@@ -101,11 +105,13 @@ def load_finish(*, connection_id: int) -> bool:
     if load is None:
         return False
     table, previous = load.table, partition_of(connection_id)
-    source = previous or DEFAULT
+    started = time.monotonic()
     if previous or _has_rows(DEFAULT, connection_id):
-        _carry_over(table, source, connection_id)
+        _carry_over(table, previous or DEFAULT, connection_id)
+    carried = time.monotonic()
     _add_unique_key(table)
     _build_indexes(table, connection_id)
+    indexed = time.monotonic()
     if previous:
         _execute(f"ALTER TABLE {PARENT} DETACH PARTITION {previous}")
         _execute(f"DROP TABLE {previous}")
@@ -113,6 +119,14 @@ def load_finish(*, connection_id: int) -> bool:
         _execute(f"DELETE FROM {DEFAULT} WHERE connection_id = %s", [connection_id])
     _execute(f"ALTER TABLE {PARENT} ATTACH PARTITION {table} FOR VALUES IN ({int(connection_id)})")
     load.delete()
+    logger.info(
+        "connection %s: load %s attached (carry-over %.1f s, indexes %.1f s, swap %.1f s)",
+        connection_id,
+        table,
+        carried - started,
+        indexed - carried,
+        time.monotonic() - indexed,
+    )
     return True
 
 

@@ -173,10 +173,13 @@ def _finish(ctx: RunContext) -> None:
         _check_field_visibility(ctx, objects)  # before the commit: its calls count in the run
 
     def work() -> None:
-        sync_run_finish(run=run, status=status, code=code, message=message)
-        if _all_loaded(run.connection, states):
-            # Indexed and swapped in with the run's end: audiences see the whole new copy.
+        loaded = _all_loaded(run.connection, states)
+        if loaded:
+            # Indexed and swapped in with the run's end (and within its time): audiences see
+            # the whole new copy from this commit on.
             load_finish(connection_id=run.connection_id)
+        sync_run_finish(run=run, status=status, code=code, message=message)
+        if loaded:
             _mark_initial_sync(run.connection)
 
     ctx.commit(work)
