@@ -207,7 +207,12 @@ class CsvRowMatch(models.Model):
 
     row = models.ForeignKey(CsvRow, on_delete=models.CASCADE, related_name="matches")
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
-    record = models.ForeignKey(IngestedRecord, on_delete=models.CASCADE, related_name="+")
+    # No database constraint: on PostgreSQL the records table is partitioned by connection, so
+    # its id alone is not unique there (ingestion migration 0010). Deleting records deletes
+    # these rows first (ingestion.signals.records_deleting, records_dropping).
+    record = models.ForeignKey(
+        IngestedRecord, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     method = models.CharField(max_length=16, choices=Method.choices)
 
     class Meta:
@@ -247,7 +252,12 @@ class AudienceMember(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     audience = models.ForeignKey(Audience, on_delete=models.CASCADE, related_name="members")
-    record = models.ForeignKey(IngestedRecord, on_delete=models.CASCADE, related_name="+")
+    # No database constraint: on PostgreSQL the records table is partitioned by connection, so
+    # its id alone is not unique there (ingestion migration 0010). Deleting records deletes
+    # these rows first (ingestion.signals.records_deleting, records_dropping).
+    record = models.ForeignKey(
+        IngestedRecord, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     sobject = models.CharField(max_length=80)
     added_at = models.DateTimeField(auto_now_add=True)
 

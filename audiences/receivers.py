@@ -9,7 +9,12 @@ from django.dispatch import receiver
 from audiences import services
 from audiences.models import AudienceMember, CsvRowMatch
 from ingestion.models import SyncRun
-from ingestion.signals import initial_sync_completed, records_deleting, sync_run_finished
+from ingestion.signals import (
+    initial_sync_completed,
+    records_deleting,
+    records_dropping,
+    sync_run_finished,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +47,13 @@ def forget_deleted_records(sender, connection_id: int, record_ids: list[int], **
     for model in (AudienceMember, CsvRowMatch):
         rows = model.objects.filter(record_id__in=record_ids)
         rows._raw_delete(router.db_for_write(model))
+
+
+@receiver(records_dropping, dispatch_uid="audiences.forget_dropped_records")
+def forget_dropped_records(sender, connection_id: int, **kwargs) -> None:
+    """Drop the audience members and CSV matches of a connection whose records all go: an
+    audience's members are records of its own connection."""
+    members = AudienceMember.objects.filter(audience__connection_id=connection_id)
+    members._raw_delete(router.db_for_write(AudienceMember))
+    matches = CsvRowMatch.objects.filter(connection_id=connection_id)
+    matches._raw_delete(router.db_for_write(CsvRowMatch))

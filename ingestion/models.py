@@ -198,10 +198,24 @@ class IngestedRecord(models.Model):
         ]
         # Deliberately no other B-tree index: each one slows the bulk upsert, and every lookup
         # starts with (connection, sobject). PostgreSQL also gets a GIN index on facets
-        # (migration 0005) for audience filters.
+        # (migration 0005) for audience filters. On PostgreSQL the table is partitioned by
+        # connection and its primary key is (id, connection_id) (migration 0010).
 
     def __str__(self) -> str:
         return f"{self.sobject} {self.sf_id}"
+
+
+class RecordLoad(models.Model):
+    """A connection's first load or full resync being written into a table of its own
+    (PostgreSQL; see ingestion/partitions.py). Named here so a resumed run writes on into it;
+    gone once the table is indexed and attached as the connection's partition."""
+
+    connection = models.OneToOneField(Connection, on_delete=models.CASCADE, related_name="+")
+    table = models.CharField(max_length=63)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Load of {self.connection} into {self.table}"
 
 
 class ReconcileSeenId(models.Model):

@@ -7,6 +7,9 @@
 ``records_deleting``: a batch of a connection's records is about to be deleted, inside the
     batch's transaction, so rows that point at them go in the same commit. Sent with
     ``sender=IngestedRecord``, ``connection_id=<int>`` and ``record_ids=<list[int]>``.
+``records_dropping``: every record of a connection is about to go at once (its PostgreSQL
+    partition is dropped), inside that transaction. Sent with ``sender=IngestedRecord`` and
+    ``connection_id=<int>``.
 """
 
 from django.dispatch import Signal
@@ -14,3 +17,4 @@ from django.dispatch import Signal
 initial_sync_completed = Signal()
 sync_run_finished = Signal()
 records_deleting = Signal()
+records_dropping = Signal()

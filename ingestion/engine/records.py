@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef
 from psycopg.errors import UniqueViolation
 
 from ingestion.models import IngestedRecord, ReconcileSeenId
+from ingestion.partitions import load_table
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,12 @@ def write_records(
     batch_size: int = 5000,
 ) -> WriteStats:
     """Upsert ``records`` (an iterator, consumed once) and return what happened."""
-    writer = _PostgresWriter if db.vendor == "postgresql" else _OrmWriter
-    return writer(connection_id, sobject, run_id, now).write(records, batch_size)
+    if db.vendor != "postgresql":
+        return _OrmWriter(connection_id, sobject, run_id, now).write(records, batch_size)
+    table = load_table(connection_id)
+    if table is not None:  # a first load or full resync under way (ingestion/partitions.py)
+        return _LoadWriter(connection_id, sobject, run_id, now, table).write(records, batch_size)
+    return _PostgresWriter(connection_id, sobject, run_id, now).write(records, batch_size)
 
 
 class _OrmWriter:
@@ -320,6 +325,20 @@ class _PostgresWriter(_OrmWriter):
         return cursor.rowcount
 
 
+class _LoadWriter(_PostgresWriter):
+    """Into a load table, which has no index to check: every batch is COPied. An Id read twice
+    (it changed between two windows' reads) is stored twice; the older copy is removed when
+    the load ends (partitions.load_finish)."""
+
+    def __init__(self, connection_id, sobject, run_id, now, table: str):
+        super().__init__(connection_id, sobject, run_id, now)
+        self.table = table
+
+    def _write_batch_pg(self, cursor, batch: _Lines) -> int:
+        _copy(cursor, self.table, batch.text)
+        return batch.rows
+
+
 def _copy(cursor, table: str, text: bytes) -> None:
     with cursor.cursor.copy(f"COPY {table} ({_COLUMNS}) FROM STDIN") as copy:
         copy.write(text)
@@ -383,8 +402,9 @@ def _merge_pg(
                 facet_patch = _merged_facets({}, patch, facet_fields)
                 keys = [name for name in patch if name in facet_fields]
                 copy.write_row((sf_id, json.dumps(patch), json.dumps(facet_patch), keys))
+        table = load_table(connection_id) or IngestedRecord._meta.db_table
         cursor.execute(
-            f"""UPDATE ingestion_ingestedrecord r
+            f"""UPDATE {table} r
             SET data = r.data || p.patch, facets = (r.facets - p.facet_keys) || p.facet_patch
             FROM {_PATCH} p
             WHERE r.connection_id = %s AND r.sobject = %s AND r.sf_id = p.sf_id

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from connections.models import Connection
 from ingestion.models import ObjectCursor, SyncRun
+from ingestion.partitions import load_begin
 from ingestion.services import runs
 from ingestion.services.runs import sync_run_cancel, sync_run_enqueue
 from primer_sf.errors import ApplicationError
@@ -14,8 +15,9 @@ from primer_sf.errors import ApplicationError
 def cursor_reset(*, connection: Connection, sobjects: list[str] | None = None) -> int:
     """Forget where ingestion of these objects stands; the next run reloads them in full.
 
-    Ingested records stay: the reload upserts over them. The plan stays too, so the next run
-    can tell which fields appeared or disappeared.
+    Ingested records stay: the reload upserts over them (or, for a whole connection on
+    PostgreSQL, replaces them once complete: ingestion/partitions.py). The plan stays too, so
+    the next run can tell which fields appeared or disappeared.
     """
     cursors = ObjectCursor.objects.filter(connection=connection)
     if sobjects:
@@ -55,6 +57,10 @@ def connection_resync(
         sync_run_cancel(run=paused, reason="Replaced by a resync.")
     whole = full or not sobjects
     cursor_reset(connection=connection, sobjects=None if whole else sobjects)
+    if whole:
+        # The reload goes to a table of its own; audiences read the current copy until the
+        # new one is complete (PostgreSQL, ingestion/partitions.py).
+        load_begin(connection=connection, fresh=True)
     kind = SyncRun.Kind.FULL_RESYNC if whole else SyncRun.Kind.OBJECT_RESYNC
     return sync_run_enqueue(
         connection=connection, kind=kind, trigger=trigger, sobjects=None if whole else sobjects

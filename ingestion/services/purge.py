@@ -26,8 +26,9 @@ from django_q.tasks import async_task
 from connections.models import Connection
 from ingestion.engine.config import EngineConfig
 from ingestion.models import DataPurge, IngestedRecord, SyncRun
+from ingestion.partitions import load_discard, partition_drop
 from ingestion.services.runs import loads_queue, sync_run_cancel
-from ingestion.signals import records_deleting
+from ingestion.signals import records_deleting, records_dropping
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def data_purge_request(*, connection: Connection) -> DataPurge:
         # there), so nothing is written after this cancel commits.
         sync_run_cancel(run=run, reason="The connection was disconnected and its data deleted.")
     connection.cursors.all().delete()
+    load_discard(connection_id=connection.pk)  # a load under way: its table goes now
     active = connection.purges.filter(status__in=DataPurge.ACTIVE_STATUSES).first()
     if active is not None:
         return active
@@ -95,6 +97,7 @@ def _execute_slice(purge_id: int, batch_records: int, slice_seconds: float, conf
         return {"purge": purge_id, "status": "skipped"}
     purge, token = lease
     deadline = time.monotonic() + slice_seconds
+    _drop_partition(purge, token)
     key: Key | None = (purge.after_sobject, purge.after_sf_id)
     while key is not None:
         key = _delete_batch(purge, token, key, batch_records)
@@ -129,6 +132,20 @@ def _acquire(purge_id: int, stale_seconds: int) -> tuple[DataPurge, str] | None:
     return purge, purge.lease_token
 
 
+def _drop_partition(purge: DataPurge, token: str) -> None:
+    """On PostgreSQL the connection's records are a partition of their own: dropping it
+    deletes them at once, whatever their number (rows left in the DEFAULT partition, if any,
+    go by the batches below)."""
+    with transaction.atomic():
+        if not _still_ours(purge, token):
+            return
+        records_dropping.send(sender=IngestedRecord, connection_id=purge.connection_id)
+        if partition_drop(connection_id=purge.connection_id):
+            purge.records_deleted = purge.records_total or 0
+            purge.batches += 1
+            purge.save(update_fields=["records_deleted", "batches"])
+
+
 def _delete_batch(purge: DataPurge, token: str, after: Key, size: int) -> Key | None:
     """Delete the next ``size`` records after ``after`` in one transaction; their last key,
     or ``None`` when none were left."""
@@ -144,7 +161,9 @@ def _delete_batch(purge: DataPurge, token: str, after: Key, size: int) -> Key | 
         )
         # _raw_delete is what Django's own deletion collector runs once it knows there is
         # nothing to cascade: one DELETE ... WHERE id IN (...), no rows loaded.
-        deleted = IngestedRecord.objects.filter(pk__in=ids)._raw_delete(db.alias)
+        # connection_id lets PostgreSQL look in the connection's partition alone.
+        records = IngestedRecord.objects.filter(connection_id=purge.connection_id, pk__in=ids)
+        deleted = records._raw_delete(db.alias)
         purge.records_deleted += deleted
         purge.batches += 1
         purge.heartbeat_at = timezone.now()

@@ -21,6 +21,7 @@ from ingestion.engine.context import RunContext
 from ingestion.engine.errors import LeaseLost, RunPaused
 from ingestion.engine.runner import DONE, UNREADABLE, SliceRunner
 from ingestion.models import IngestedRecord, ObjectCursor, SyncRun
+from ingestion.partitions import load_begin, load_finish, partition_of
 from ingestion.services.runs import hand_to_workers, sync_run_finish, sync_run_pause
 from ingestion.signals import initial_sync_completed
 
@@ -74,6 +75,7 @@ def _execute_slice(run_id: int, config: EngineConfig, on_progress: Progress | No
 
 def _run_slice(ctx: RunContext) -> bool:
     ctx.client = salesforce_client_for(ctx.connection, on_call=ctx.count_call)
+    load_begin(connection=ctx.connection)  # a first load writes into a table without indexes
     return SliceRunner(ctx, run_objects(ctx.run)).run()
 
 
@@ -171,8 +173,14 @@ def _finish(ctx: RunContext) -> None:
         _check_field_visibility(ctx, objects)  # before the commit: its calls count in the run
 
     def work() -> None:
+        loaded = _all_loaded(run.connection, states)
+        if loaded:
+            # Indexed and swapped in with the run's end (and within its time): audiences see
+            # the whole new copy from this commit on.
+            load_finish(connection_id=run.connection_id)
         sync_run_finish(run=run, status=status, code=code, message=message)
-        _mark_initial_sync(run.connection, states)
+        if loaded:
+            _mark_initial_sync(run.connection)
 
     ctx.commit(work)
     _refresh_statistics(run)
@@ -189,10 +197,8 @@ def _check_field_visibility(ctx: RunContext, objects: list[str]) -> None:
     connection_check_field_visibility(connection=ctx.connection, client=ctx.client, visible=visible)
 
 
-def _mark_initial_sync(connection: Connection, states: dict[str, dict]) -> None:
-    """Set initial_sync_completed_at once every readable enabled object has loaded."""
-    if connection.initial_sync_completed_at is not None:
-        return
+def _all_loaded(connection: Connection, states: dict[str, dict]) -> bool:
+    """Whether every readable enabled object has finished its initial load."""
     unreadable = {name for name, s in states.items() if s.get("status") == UNREADABLE}
     required = [name for name in connection.enabled_objects if name not in unreadable]
     loaded = set(
@@ -200,7 +206,12 @@ def _mark_initial_sync(connection: Connection, states: dict[str, dict]) -> None:
             connection=connection, sobject__in=required, initial_load_complete=True
         ).values_list("sobject", flat=True)
     )
-    if not required or loaded != set(required):
+    return bool(required) and loaded == set(required)
+
+
+def _mark_initial_sync(connection: Connection) -> None:
+    """Set initial_sync_completed_at, the first time every object has loaded."""
+    if connection.initial_sync_completed_at is not None:
         return
     now = timezone.now()
     Connection.objects.filter(pk=connection.pk).update(initial_sync_completed_at=now)
@@ -218,5 +229,7 @@ ANALYZE_AFTER_ROWS = 20_000
 def _refresh_statistics(run: SyncRun) -> None:
     if db.vendor != "postgresql" or run.records_written < ANALYZE_AFTER_ROWS:
         return
+    # The connection's own partition, which its queries are pruned to: not every connection's.
+    table = partition_of(run.connection_id) or IngestedRecord._meta.db_table
     with db.cursor() as cursor:
-        cursor.execute(f"ANALYZE {IngestedRecord._meta.db_table}")
+        cursor.execute(f"ANALYZE {table}")

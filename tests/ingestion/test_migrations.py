@@ -1,6 +1,7 @@
 """Data migrations: records stored before a migration come out right after it."""
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.db import connection as db
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
@@ -106,3 +107,67 @@ def test_record_documents_are_compressed_with_lz4():
             "WHERE attrelid = 'ingestion_ingestedrecord'::regclass AND attname = 'data'"
         )
         assert cursor.fetchone()[0] == "l"
+
+
+PARTITION_BEFORE = [("ingestion", "0009_data_purge")]
+PARTITION_AFTER = [("ingestion", "0010_record_partitions")]
+
+
+@pytest.mark.skipif(db.vendor != "postgresql", reason="PostgreSQL partitions")
+@pytest.mark.django_db(transaction=True)
+def test_a_populated_record_table_is_partitioned_by_connection(connection_factory):
+    from ingestion import partitions
+
+    apps = _migrate(PARTITION_BEFORE)
+    first, second = connection_factory(), connection_factory()
+    now = timezone.now()
+    records = apps.get_model("ingestion", "IngestedRecord").objects
+    stored = {
+        records.create(
+            connection_id=owner.pk,
+            sobject="Contact",
+            sf_id=f"003{n:015d}",
+            data={"Email": f"p{n}@acme.example"},
+            system_modstamp=now,
+            first_seen_at=now,
+            last_seen_at=now,
+        ).pk: owner.pk
+        for n, owner in enumerate([first, first, second])
+    }
+    try:
+        _migrate(PARTITION_AFTER)
+        from ingestion.models import IngestedRecord
+
+        assert dict(IngestedRecord.objects.values_list("id", "connection_id")) == stored
+        for owner in (first, second):
+            assert partitions.partition_of(owner.pk) is not None
+        # The sequence carries on after the copied ids, and the unique key holds.
+        new = IngestedRecord.objects.create(
+            connection_id=second.pk,
+            sobject="Contact",
+            sf_id="003NEW",
+            system_modstamp=now,
+            first_seen_at=now,
+            last_seen_at=now,
+        )
+        assert new.pk > max(stored)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            IngestedRecord.objects.create(
+                connection_id=second.pk,
+                sobject="Contact",
+                sf_id="003NEW",
+                system_modstamp=now,
+                first_seen_at=now,
+                last_seen_at=now,
+            )
+        # And back: a plain table again, with the same rows.
+        _migrate(PARTITION_BEFORE)
+        with db.cursor() as cursor:
+            cursor.execute(
+                "SELECT relkind FROM pg_class WHERE relname = 'ingestion_ingestedrecord'"
+            )
+            assert cursor.fetchone() == ("r",)
+            cursor.execute("SELECT count(*) FROM ingestion_ingestedrecord")
+            assert cursor.fetchone() == (4,)
+    finally:
+        _migrate(MigrationExecutor(db).loader.graph.leaf_nodes())

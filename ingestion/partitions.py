@@ -1,0 +1,263 @@
+"""Where a connection's records are stored on PostgreSQL: a partition of their own, loaded
+first and indexed after.
+
+``ingestion_ingestedrecord`` is LIST-partitioned by connection (migration 0010). Writing a row
+through the table's indexes (the unique key, the facets GIN, the audience expression indexes)
+costs about half the time of a load; building them once over a full table costs a few seconds.
+So a connection's first full load, and a full resync, write into a table with no index at all
+(a *load table*, named by a ``RecordLoad`` row so a resumed run finds it). When every object
+has loaded, ``load_finish`` in one transaction:
+
+1. carries over from the previous copy (the attached partition, or the connection's rows in
+   the DEFAULT partition) each record's id and first sighting, and the records the reload did
+   not see, as they were (what upserting over the old copy kept before);
+2. adds the unique key; should the load hold an Id twice (a record that changed between two
+   windows' reads), keeps the newest SystemModstamp (invariant 4) and adds it again;
+3. builds the parent's other indexes and statistics, and ``CHECK (connection_id = X)`` so the
+   ATTACH needs no scan of its own;
+4. swaps: detaches and drops the previous partition (or deletes the DEFAULT rows) and
+   attaches the new table as the connection's partition.
+
+Until then every read goes to the previous copy: a full resync serves it until the new one is
+complete. Incremental syncs write through the attached partition's indexes.
+
+Per connection, not per object: audiences join objects (contacts to their accounts), and the
+gate that enables Salesforce filters opens once the whole connection has loaded; one
+partition per connection keeps one table per load and a single swap.
+
+SQLite (tests, the demo) has one plain table: these functions do nothing there, and a full
+resync upserts over the rows it serves, as before.
+https://www.postgresql.org/docs/15/ddl-partitioning.html
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.db import connection as db
+
+from connections.models import Connection
+from ingestion.models import IngestedRecord, RecordLoad
+
+logger = logging.getLogger(__name__)
+
+PARENT = IngestedRecord._meta.db_table
+DEFAULT = f"{PARENT}_default"
+_COLUMNS = (
+    "id, connection_id, sobject, sf_id, data, facets, system_modstamp, is_deleted, deleted_at, "
+    "first_seen_at, last_seen_at, last_sync_run_id"
+)
+
+
+def partitioned() -> bool:
+    return db.vendor == "postgresql"
+
+
+def load_table(connection_id: int) -> str | None:
+    """The table a connection's records are written to while a load is under way, or None
+    (they go through the partitioned table and its indexes)."""
+    if not partitioned():
+        return None
+    loads = RecordLoad.objects.filter(connection_id=connection_id)
+    return loads.values_list("table", flat=True).first()
+
+
+def load_begin(*, connection: Connection, fresh: bool = False) -> str | None:
+    """Write the connection's next records into a load table when it has no partition yet
+    (its first load), or always when ``fresh`` (a full resync). A load already under way is
+    kept (a resumed run continues into it); ``fresh`` empties it, as the resync rereads all."""
+    if not partitioned():
+        return None
+    with transaction.atomic():
+        load = RecordLoad.objects.select_for_update().filter(connection=connection).first()
+        if load is not None:
+            if fresh:
+                _execute(f"TRUNCATE {load.table}")
+            return load.table
+        if not fresh and (partition_of(connection.pk) or _has_rows(DEFAULT, connection.pk)):
+            return None  # loaded before: incremental writes go through the indexes
+        table = f"{PARENT}_c{connection.pk}_{uuid.uuid4().hex[:8]}"
+        _execute(
+            f"CREATE TABLE {table} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING COMPRESSION "
+            "INCLUDING STORAGE)"
+        )
+        RecordLoad.objects.create(connection=connection, table=table)
+        return table
+
+
+def load_discard(*, connection_id: int) -> None:
+    """Forget a load under way and drop its table (a disconnect deleting the data)."""
+    if not partitioned():
+        return
+    for load in RecordLoad.objects.select_for_update().filter(connection_id=connection_id):
+        _execute(f"DROP TABLE IF EXISTS {load.table}")
+        load.delete()
+
+
+def load_finish(*, connection_id: int) -> bool:
+    """Index the connection's load table and swap it in (see the module's docstring). Call
+    inside the transaction that ends the run; True if a load was finished."""
+    load = RecordLoad.objects.select_for_update().filter(connection_id=connection_id).first()
+    if load is None:
+        return False
+    table, previous = load.table, partition_of(connection_id)
+    started = time.monotonic()
+    if previous or _has_rows(DEFAULT, connection_id):
+        _carry_over(table, previous or DEFAULT, connection_id)
+    carried = time.monotonic()
+    _add_unique_key(table)
+    _build_indexes(table, connection_id)
+    indexed = time.monotonic()
+    if previous:
+        _execute(f"ALTER TABLE {PARENT} DETACH PARTITION {previous}")
+        _execute(f"DROP TABLE {previous}")
+    else:
+        _execute(f"DELETE FROM {DEFAULT} WHERE connection_id = %s", [connection_id])
+    _execute(f"ALTER TABLE {PARENT} ATTACH PARTITION {table} FOR VALUES IN ({int(connection_id)})")
+    load.delete()
+    logger.info(
+        "connection %s: load %s attached (carry-over %.1f s, indexes %.1f s, swap %.1f s)",
+        connection_id,
+        table,
+        carried - started,
+        indexed - carried,
+        time.monotonic() - indexed,
+    )
+    return True
+
+
+def partition_drop(*, connection_id: int) -> bool:
+    """Detach and drop the connection's partition, if it has one; True if dropped."""
+    table = partition_of(connection_id) if partitioned() else None
+    if table is None:
+        return False
+    _execute(f"ALTER TABLE {PARENT} DETACH PARTITION {table}")
+    _execute(f"DROP TABLE {table}")
+    return True
+
+
+def partition_of(connection_id: int) -> str | None:
+    """The name of the connection's attached partition, or None."""
+    rows = _fetch(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = %s::regclass AND pg_get_expr(c.relpartbound, c.oid) = %s",
+        [PARENT, f"FOR VALUES IN ('{int(connection_id)}')"],
+    )
+    return rows[0][0] if rows else None
+
+
+# -- the steps of load_finish -----------------------------------------------------------------
+def _carry_over(table: str, source: str, connection_id: int) -> None:
+    # Keeping the previous ids keeps audience members and CSV matches pointing at the records.
+    _execute(
+        f"""UPDATE {table} n SET id = o.id, first_seen_at = o.first_seen_at,
+            deleted_at = CASE WHEN n.is_deleted THEN COALESCE(o.deleted_at, n.deleted_at) END
+        FROM {source} o
+        WHERE o.connection_id = %s AND o.sobject = n.sobject AND o.sf_id = n.sf_id""",
+        [connection_id],
+    )
+    _execute(
+        f"""INSERT INTO {table} ({_COLUMNS}) SELECT {_COLUMNS} FROM {source} o
+        WHERE o.connection_id = %s AND NOT EXISTS (
+            SELECT 1 FROM {table} n WHERE n.sobject = o.sobject AND n.sf_id = o.sf_id)""",
+        [connection_id],
+    )
+
+
+def _add_unique_key(table: str) -> None:
+    """The parent's unique key, found from it; Ids loaded twice are removed only if building
+    it fails, so a load without any (the usual case) pays for nothing but the index."""
+    key = _constraints("u")[0]
+    try:
+        with transaction.atomic():
+            _add_constraint(table, *key)
+    except IntegrityError:  # a duplicated key
+        _execute(
+            f"""DELETE FROM {table} WHERE ctid IN (SELECT ctid FROM (
+                SELECT ctid, row_number() OVER (PARTITION BY sobject, sf_id
+                    ORDER BY system_modstamp DESC, id DESC) AS newest
+                FROM {table}) ranked WHERE newest > 1)"""
+        )
+        _add_constraint(table, *key)
+
+
+def _build_indexes(table: str, connection_id: int) -> None:
+    """The parent's primary key, indexes and statistics, on the load table, so ATTACH adopts
+    them instead of building its own; the CHECK spares ATTACH its scan of the table."""
+    for key in _constraints("p"):
+        _add_constraint(table, *key)
+    for name, definition in _index_definitions():
+        _execute(_retarget_index(definition, _own_name(name, table), table))
+    for name, definition in _statistics():
+        _execute(_retarget_statistics(definition, _own_name(name, table), table))
+    _execute(f"ALTER TABLE {table} ADD CHECK (connection_id = {int(connection_id)})")
+
+
+def _own_name(name: str, table: str) -> str:
+    """The parent's name for an index, constraint or statistics, with the table's suffix
+    (``ingested_record_facets_gin_c7_1a2b3c4d``): plans name the index they use."""
+    return f"{name}_{table.removeprefix(PARENT + '_')}"
+
+
+def _constraints(kind: str) -> list[tuple[str, str]]:
+    return _fetch(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype = %s ORDER BY conname",
+        [PARENT, kind],
+    )
+
+
+def _add_constraint(table: str, name: str, definition: str) -> None:
+    _execute(f"ALTER TABLE {table} ADD CONSTRAINT {_own_name(name, table)} {definition}")
+
+
+def _index_definitions() -> list[tuple[str, str]]:
+    """The parent's indexes that back no constraint."""
+    return _fetch(
+        "SELECT c.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+        "JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = %s::regclass "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid) "
+        "ORDER BY c.relname",
+        [PARENT],
+    )
+
+
+def _statistics() -> list[tuple[str, str]]:
+    return _fetch(
+        "SELECT stxname, pg_get_statisticsobjdef(oid) FROM pg_statistic_ext "
+        "WHERE stxrelid = %s::regclass ORDER BY stxname",
+        [PARENT],
+    )
+
+
+_INDEX = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON (?:ONLY )?\S+ (.*)$", re.S)
+_STATISTICS = re.compile(r"^CREATE STATISTICS \S+ (.*) FROM \S+$", re.S)
+
+
+def _retarget_index(definition: str, name: str, table: str) -> str:
+    unique, rest = _INDEX.match(definition).groups()
+    return f"CREATE {unique or ''}INDEX {name} ON {table} {rest}"
+
+
+def _retarget_statistics(definition: str, name: str, table: str) -> str:
+    (rest,) = _STATISTICS.match(definition).groups()
+    return f"CREATE STATISTICS {name} {rest} FROM {table}"
+
+
+def _has_rows(table: str, connection_id: int) -> bool:
+    return bool(_fetch(f"SELECT 1 FROM {table} WHERE connection_id = %s LIMIT 1", [connection_id]))
+
+
+def _execute(sql: str, params: list | None = None) -> None:
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _fetch(sql: str, params: list | None = None) -> list[tuple]:
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

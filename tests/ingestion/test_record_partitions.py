@@ -1,0 +1,261 @@
+"""Loads that build their indexes once: a connection's first load and a full resync write into
+a table without indexes, attached as the connection's partition when complete (PostgreSQL,
+ingestion/partitions.py). SQLite keeps one plain table; its behaviour is tested elsewhere."""
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from django.db import connection as db
+from django.utils import timezone
+
+from audiences.models import Audience, AudienceMember
+from audiences.selectors.compiler import records_of
+from ingestion import partitions
+from ingestion.models import IngestedRecord, RecordLoad, SyncRun
+from ingestion.services.cursors import connection_resync
+from ingestion.services.purge import data_purge_execute, data_purge_request
+from ingestion.services.sync import sync_run_execute
+from tests.ingestion.test_sync_engine import _assert_local_copy_equals, _run, _seed
+
+pytestmark = pytest.mark.skipif(db.vendor != "postgresql", reason="PostgreSQL partitions")
+
+PARENT = IngestedRecord._meta.db_table
+
+
+def _fetch(sql, params=None):
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _indexes(table):
+    return {
+        row[0] for row in _fetch("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
+    }
+
+
+def _index_shapes(table):
+    """Index definitions without their names and table: comparable between tables."""
+    return sorted(d.split(" USING ", 1)[1] for d in _indexes(table))
+
+
+def _assert_attached(connection):
+    table = partitions.partition_of(connection.pk)
+    assert table is not None
+    parent = _fetch(
+        "SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = %s::regclass", [table]
+    )
+    assert parent == [(PARENT,)]
+    # Every index of the parent is there, adopted by ATTACH (none built twice).
+    assert _index_shapes(table) == _index_shapes(PARENT)
+    attached = _fetch(
+        "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE c.relkind = 'i' AND c.relname IN (SELECT indexname FROM pg_indexes "
+        "WHERE tablename = %s)",
+        [table],
+    )[0][0]
+    assert attached == len(_indexes(table))
+    statistics = "SELECT count(*) FROM pg_statistic_ext WHERE stxrelid = %s::regclass"
+    assert _fetch(statistics, [table]) == _fetch(statistics, [PARENT]) != [(0,)]
+    assert not RecordLoad.objects.filter(connection=connection).exists()
+    return table
+
+
+def _slice(run_id, config):
+    """One slice of a run, as one task of a worker."""
+    return sync_run_execute(run_id=run_id, config=replace(config, slice_seconds=0))
+
+
+@pytest.fixture
+def small_pages(engine_config):
+    return replace(engine_config, page_max_records=3, write_batch=2)
+
+
+def test_an_initial_load_is_indexed_and_attached_as_the_connections_partition(
+    sync_connection, fake_org, engine_config
+):
+    _seed(fake_org)
+    run = _run(sync_connection, config=engine_config)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    _assert_attached(sync_connection)
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)
+
+
+def test_the_load_writes_into_a_table_without_indexes_until_it_completes(
+    sync_connection, fake_org, small_pages
+):
+    _seed(fake_org)
+    run = SyncRun.objects.create(
+        connection=sync_connection, kind=SyncRun.Kind.INITIAL, trigger=SyncRun.Trigger.COMMAND
+    )
+    assert _slice(run.pk, small_pages)["status"] == "continue"
+    table = RecordLoad.objects.get(connection=sync_connection).table
+    while not _fetch(f"SELECT count(*) FROM {table}")[0][0]:
+        assert _slice(run.pk, small_pages)["status"] == "continue"
+    assert _indexes(table) == set()
+    assert not IngestedRecord.objects.filter(connection=sync_connection).exists()
+    sync_run_execute(run_id=run.pk, inline=True, config=small_pages)
+    assert _assert_attached(sync_connection) == table
+
+
+def test_audience_queries_still_use_the_indexes(sync_connection, fake_org, engine_config):
+    _seed(fake_org, contacts=30)
+    _run(sync_connection, config=engine_config)
+    with db.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")  # a table this small would be scanned
+        query = records_of(connection=sync_connection, sobject="Contact").filter(
+            data__Email="ada1@acme.example"
+        )
+        plan = query.explain()
+        cursor.execute("SET enable_seqscan = on")
+    table = partitions.partition_of(sync_connection.pk)
+    assert table in plan
+    assert "Index" in plan
+    assert PARENT + "_default" not in plan
+
+
+def test_incremental_syncs_write_through_the_attached_partitions_indexes(
+    sync_connection, fake_org, engine_config
+):
+    _seed(fake_org)
+    _run(sync_connection, config=engine_config)
+    table = partitions.partition_of(sync_connection.pk)
+    fake_org.tick(5)
+    fake_org.upsert("Contact", Name="New one")
+    fake_org.upsert("Account", next(iter(fake_org.records["Account"])), Name="Renamed")
+    run = _run(sync_connection, kind=SyncRun.Kind.INCREMENTAL, config=engine_config)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert partitions.partition_of(sync_connection.pk) == table  # no load, no swap
+    assert not RecordLoad.objects.exists()
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)
+
+
+def test_a_full_resync_serves_the_previous_copy_until_the_new_one_is_complete(
+    sync_connection, fake_org, small_pages
+):
+    _seed(fake_org)
+    _run(sync_connection, config=small_pages)
+    before = partitions.partition_of(sync_connection.pk)
+    contact = IngestedRecord.objects.get(sobject="Contact", data__Name="Ada 1")
+    audience = Audience.objects.create(
+        workspace=sync_connection.workspace, connection=sync_connection, name="Everyone"
+    )
+    AudienceMember.objects.create(audience=audience, record=contact, sobject="Contact")
+    fake_org.tick(5)
+    for n in range(4):
+        fake_org.upsert("Contact", Name=f"Newcomer {n}")
+    sf_id = contact.sf_id
+    fake_org.upsert("Contact", sf_id, Name="Ada renamed")
+
+    run = connection_resync(connection=sync_connection, trigger=SyncRun.Trigger.ADMIN, full=True)
+    assert RecordLoad.objects.filter(connection=sync_connection).exists()
+    slices = 0
+    while _slice(run.pk, small_pages)["status"] == "continue":
+        slices += 1
+        # Mid-way the audiences read the previous copy, whole and unchanged.
+        assert records_of(connection=sync_connection, sobject="Contact").count() == 7
+        assert IngestedRecord.objects.get(sf_id=sf_id).data["Name"] == "Ada 1"
+        assert partitions.partition_of(sync_connection.pk) == before
+    assert slices > 1
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED
+
+    after = _assert_attached(sync_connection)
+    assert after != before
+    assert not _fetch("SELECT to_regclass(%s)", [before])[0][0]  # the old copy is dropped
+    assert records_of(connection=sync_connection, sobject="Contact").count() == 11
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)
+    # The record keeps its id and first sighting: audience members still point at it.
+    renamed = IngestedRecord.objects.get(sf_id=sf_id)
+    assert (renamed.pk, renamed.first_seen_at) == (contact.pk, contact.first_seen_at)
+    assert renamed.data["Name"] == "Ada renamed"
+    assert AudienceMember.objects.get().record == renamed
+
+
+def test_a_load_resumed_after_its_worker_was_killed_continues_into_the_same_table(
+    sync_connection, fake_org, small_pages, monkeypatch
+):
+    _seed(fake_org, accounts=8, contacts=9)
+    from ingestion.engine import records
+
+    copied = []
+    real_copy = records._copy
+
+    def copy_then_die(cursor, table, text):
+        real_copy(cursor, table, text)
+        copied.append(table)
+        if len(copied) == 4:
+            raise SystemExit("killed mid-page")  # not an Exception: nothing marks the run
+
+    monkeypatch.setattr(records, "_copy", copy_then_die)
+    run = SyncRun.objects.create(
+        connection=sync_connection, kind=SyncRun.Kind.INITIAL, trigger=SyncRun.Trigger.COMMAND
+    )
+    with pytest.raises(SystemExit):
+        sync_run_execute(run_id=run.pk, inline=True, config=small_pages)
+    table = RecordLoad.objects.get(connection=sync_connection).table
+    assert set(copied) == {table}
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+
+    sync_run_execute(run_id=run.pk, inline=True, config=small_pages)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert set(copied) == {table}
+    assert _assert_attached(sync_connection) == table
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)
+
+
+def test_an_id_loaded_twice_keeps_its_newest_copy(sync_connection, fake_org, engine_config):
+    _seed(fake_org)
+    _run(sync_connection, config=engine_config)
+    load = partitions.load_begin(connection=sync_connection, fresh=True)
+    now = timezone.now()
+    old, new = now - timedelta(days=1), now
+    _fetch(
+        f"INSERT INTO {load} (connection_id, sobject, sf_id, data, facets, system_modstamp, "
+        "is_deleted, first_seen_at, last_seen_at) VALUES "
+        "(%s, 'Lead', 'L1', '{\"v\": \"new\"}', '{}', %s, false, %s, %s), "
+        "(%s, 'Lead', 'L1', '{\"v\": \"old\"}', '{}', %s, false, %s, %s) RETURNING id",
+        [sync_connection.pk, new, now, now, sync_connection.pk, old, now, now],
+    )
+    assert partitions.load_finish(connection_id=sync_connection.pk)
+    assert IngestedRecord.objects.get(sobject="Lead").data == {"v": "new"}
+
+
+def test_disconnect_with_delete_drops_the_partition_and_the_members(
+    sync_connection, fake_org, engine_config
+):
+    _seed(fake_org)
+    _run(sync_connection, config=engine_config)
+    table = partitions.partition_of(sync_connection.pk)
+    audience = Audience.objects.create(
+        workspace=sync_connection.workspace, connection=sync_connection, name="Everyone"
+    )
+    AudienceMember.objects.create(
+        audience=audience, record=IngestedRecord.objects.first(), sobject="Contact"
+    )
+    purge = data_purge_request(connection=sync_connection)
+    outcome = data_purge_execute(purge_id=purge.pk, inline=True)
+    assert outcome == {"purge": purge.pk, "status": "done", "deleted": 12}
+    assert partitions.partition_of(sync_connection.pk) is None
+    assert not _fetch("SELECT to_regclass(%s)", [table])[0][0]
+    assert not IngestedRecord.objects.filter(connection=sync_connection).exists()
+    assert not AudienceMember.objects.exists()
+
+
+def test_disconnect_mid_load_drops_the_load_table(sync_connection, fake_org, small_pages):
+    _seed(fake_org)
+    run = SyncRun.objects.create(
+        connection=sync_connection, kind=SyncRun.Kind.INITIAL, trigger=SyncRun.Trigger.COMMAND
+    )
+    _slice(run.pk, small_pages)
+    table = RecordLoad.objects.get(connection=sync_connection).table
+    purge = data_purge_request(connection=sync_connection)
+    assert not _fetch("SELECT to_regclass(%s)", [table])[0][0]
+    assert data_purge_execute(purge_id=purge.pk, inline=True)["status"] == "done"
+    assert not RecordLoad.objects.exists()
