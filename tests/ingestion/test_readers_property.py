@@ -72,7 +72,7 @@ VALUES = {
     "string": text,
     "picklist": st.one_of(st.sampled_from(["Open", "Closed", ""]), text),
     "multipicklist": st.one_of(
-        st.lists(st.sampled_from(["Golf", "Sail", "", "a\"b"]), max_size=3).map(";".join), text
+        st.lists(st.sampled_from(["Golf", "Sail", "", 'a"b']), max_size=3).map(";".join), text
     ),
     "double": st.one_of(
         st.floats(allow_nan=False, allow_infinity=False).map(repr), st.just(""), st.just("1E+3")
@@ -103,9 +103,7 @@ def pages(draw):
     columns = ["Id", "SystemModstamp", *draw(st.lists(st.sampled_from(optional), unique=True))]
     columns = draw(st.permutations(columns))
     rows = draw(
-        st.lists(
-            st.fixed_dictionaries({name: VALUES[TYPES[name]] for name in columns}), max_size=6
-        )
+        st.lists(st.fixed_dictionaries({name: VALUES[TYPES[name]] for name in columns}), max_size=6)
     )
     nul = draw(st.booleans())
     out = io.StringIO(newline="")
