@@ -48,6 +48,7 @@ from connections.salesforce.types import ResultPage
 from ingestion.engine import passes
 from ingestion.engine.context import RunContext
 from ingestion.engine.errors import ObjectFailed
+from ingestion.engine.pages import PagesAhead
 from ingestion.engine.plan import build_plan, plan_difference, plan_hash
 from ingestion.engine.readers import join_by_id, records_from_csv, records_from_rest
 from ingestion.engine.records import ParsedRecord, merge_fields, write_records
@@ -84,6 +85,7 @@ class ObjectReader(passes.PassSteps):
         self.failures = 0
         self.tries_spent = 0  # requests the failed tries of the current step cost
         self.replans = 0
+        self.pages = PagesAhead.of(ctx.client, self.config)
         self._load()
 
     def _load(self) -> None:
@@ -92,6 +94,7 @@ class ObjectReader(passes.PassSteps):
 
     def _reload(self) -> None:
         """Back to the last commit, after a step that failed (its transaction rolled back)."""
+        self.pages.close()
         self.cursor.refresh_from_db()
         self._load()
 
@@ -428,11 +431,7 @@ class ObjectReader(passes.PassSteps):
         """The job's page at the checkpoint's locator; None when the job is gone."""
         checkpoint = self.checkpoint
         try:
-            return self.client.bulk_result_page(
-                checkpoint.job_id,
-                locator=checkpoint.locator or None,
-                max_records=self.config.page_max_records,
-            )
+            return self.pages.page(checkpoint.job_id, checkpoint.locator)
         except SalesforceNotFound:
             # The job's results are gone (jobs live seven days): read the window again.
             checkpoint.drop_job()

@@ -56,8 +56,15 @@ class SliceRunner:
 
     def run(self) -> bool:
         """Work until every object is done (True) or the slice deadline passes (False)."""
-        deadline = self.monotonic() + self.ctx.config.slice_seconds
         readers = self._readers()
+        try:
+            return self._work(readers)
+        finally:
+            for reader in readers:
+                reader.pages.close()  # pages fetched ahead are read again by the next slice
+
+    def _work(self, readers: list[ObjectReader]) -> bool:
+        deadline = self.monotonic() + self.ctx.config.slice_seconds
         worked = False  # every slice does at least one piece of work, however short
         for reader in readers:
             if worked and self.monotonic() >= deadline:
