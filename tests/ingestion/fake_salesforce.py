@@ -278,7 +278,6 @@ class FakeClient:
             close=lambda: None,
         )
 
-
     def bulk_result_locators(self, job_id: str, *, max_records=None):
         rows = len(self.org.jobs[job_id].rows)
         size = max_records or 50_000
