@@ -85,7 +85,7 @@ class ObjectReader(BulkSteps, passes.PassSteps):
         self.failures = 0
         self.tries_spent = 0  # requests the failed tries of the current step cost
         self.replans = 0
-        self.pages = PagesAhead.of(ctx.client, self.config)
+        self.pages = PagesAhead.of(ctx.client, self.config, cursor.pk)
         self._load()
 
     def _load(self) -> None:

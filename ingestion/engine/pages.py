@@ -18,6 +18,7 @@ Reference: https://developer.salesforce.com/docs/platform/api-asynch/guide/query
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -27,6 +28,10 @@ from connections.salesforce.types import ResultPage
 logger = logging.getLogger(__name__)
 
 RESULT_PAGES_VERSION = 58.0
+# Pages fetched ahead when a slice ends wait this long for the run's next slice in this
+# process (the inline worker, a queue worker taking its own continuation); else dropped.
+KEEP_SECONDS = 60.0
+_kept: dict[int, tuple[float, PagesAhead]] = {}
 
 
 class PagesAhead:
@@ -44,8 +49,26 @@ class PagesAhead:
         self._sequential = False
 
     @classmethod
-    def of(cls, client, config) -> PagesAhead:
+    def of(cls, client, config, cursor_id: int | None = None) -> PagesAhead:
+        """The pages a slice of this cursor's run left fetched ahead, if any, else new."""
+        _drop_stale()
+        kept = _kept.pop(cursor_id, None) if cursor_id is not None else None
+        if kept is not None:
+            kept[1].client = client
+            return kept[1]
         return cls(client, depth=config.pages_ahead, max_records=config.page_max_records)
+
+    def keep(self, cursor_id: int) -> None:
+        """The slice ends: leave the pages fetched ahead to the next slice (see ``of``)
+        instead of paying for them again."""
+        if not self._ahead:
+            self.close()
+            return
+        _drop_stale()
+        previous = _kept.pop(cursor_id, None)
+        if previous is not None and previous[1] is not self:
+            previous[1].close()
+        _kept[cursor_id] = (time.monotonic(), self)
 
     def page(self, job_id: str, locator: str) -> ResultPage:
         """The page at ``locator`` ("" for the first), streamed or already downloaded."""
@@ -140,6 +163,14 @@ class PagesAhead:
             self._pool.shutdown(wait=False)
             self._pool = None
         self._job_id, self._listing, self._locators = "", None, []
+
+
+def _drop_stale() -> None:
+    now = time.monotonic()
+    for cursor_id, (since, pages) in list(_kept.items()):
+        if now - since > KEEP_SECONDS:
+            del _kept[cursor_id]
+            pages.close()
 
 
 def _close_page(future: Future[ResultPage]) -> None:

@@ -58,10 +58,14 @@ class SliceRunner:
         """Work until every object is done (True) or the slice deadline passes (False)."""
         readers = self._readers()
         try:
-            return self._work(readers)
-        finally:
+            finished = self._work(readers)
+        except BaseException:
             for reader in readers:
-                reader.pages.close()  # pages fetched ahead are read again by the next slice
+                reader.pages.close()  # read again from the checkpoint by whoever resumes
+            raise
+        for reader in readers:
+            reader.pages.keep(reader.cursor.pk)  # for the next slice, if it runs here
+        return finished
 
     def _work(self, readers: list[ObjectReader]) -> bool:
         deadline = self.monotonic() + self.ctx.config.slice_seconds

@@ -105,3 +105,13 @@ def test_a_one_page_job_costs_no_list_call(sync_connection, fake_org, paged):
     assert run.status == SyncRun.Status.SUCCEEDED
     assert "bulk_result_pages" not in fake_org.calls
     assert fake_org.calls.count("bulk_results") == 1
+
+
+def test_pages_fetched_ahead_carry_over_to_the_next_slice(sync_connection, fake_org, paged):
+    config = paged.__class__(**{**paged.__dict__, "slice_seconds": 0})  # a step a slice
+    run = _run(sync_connection, config=config)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.slices > 4
+    _assert_local_copy_equals(sync_connection, fake_org, "Contact")
+    assert fake_org.calls.count("bulk_results") == 4  # none fetched twice
+    assert fake_org.calls.count("bulk_result_pages") == 1
