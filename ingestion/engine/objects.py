@@ -154,10 +154,11 @@ class ObjectReader(BulkSteps, passes.PassSteps):
 
     @property
     def holds_job_slot(self) -> bool:
-        """A Bulk job of ours is running at Salesforce: being polled, or made ahead for the
-        next window. A job whose pages are read is done there, so the next object's job
-        starts meanwhile."""
-        return self.checkpoint.step == Step.POLL_JOB or bool(self.checkpoint.jobs_ahead)
+        """A Bulk job of ours is open at Salesforce (it counts against the org's job cap), or
+        one is made ahead for the next window."""
+        step = self.checkpoint.step
+        reading = step in (Step.POLL_JOB, Step.READ_RESULT_PAGE, Step.READ_PASS_PAGE)
+        return reading or bool(self.checkpoint.jobs_ahead)
 
     @property
     def wants_job_slot(self) -> bool:
