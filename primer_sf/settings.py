@@ -299,6 +299,9 @@ INGESTION = {
     "MAX_WINDOW_RECORDS": envint("INGESTION_MAX_WINDOW_RECORDS", 500_000),
     # maxRecords per Bulk result page: a killed worker loses at most one page.
     "PAGE_MAX_RECORDS": envint("INGESTION_PAGE_MAX_RECORDS", 100_000),
+    # Result pages of a completed Bulk job fetched ahead (threads) while one is written, on
+    # API 58.0+ (resultPages); 0 reads one page after another. Each waits in a temp file.
+    "PAGES_AHEAD": envint("INGESTION_PAGES_AHEAD", 2),
     # Work per task before it checkpoints and enqueues its continuation (below Q timeout).
     "SLICE_SECONDS": envint("INGESTION_SLICE_SECONDS", 120),
     "POLL_INITIAL_SECONDS": 1.0,

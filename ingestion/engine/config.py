@@ -16,6 +16,7 @@ class EngineConfig:
     max_bulk_jobs: int = 3
     max_window_records: int = 500_000
     page_max_records: int = 100_000
+    pages_ahead: int = 2  # Bulk result pages fetched ahead of the one written (API >= 58.0)
     slice_seconds: float = 120.0
     poll_initial_seconds: float = 1.0
     poll_max_seconds: float = 30.0

@@ -44,12 +44,13 @@ from connections.salesforce.exceptions import (
     SalesforceUnavailable,
 )
 from connections.salesforce.retries import may_try_again
-from connections.salesforce.types import ResultPage
 from ingestion.engine import passes
+from ingestion.engine.bulk_steps import BulkSteps
 from ingestion.engine.context import RunContext
 from ingestion.engine.errors import ObjectFailed
+from ingestion.engine.pages import PagesAhead
 from ingestion.engine.plan import build_plan, plan_difference, plan_hash
-from ingestion.engine.readers import join_by_id, records_from_csv, records_from_rest
+from ingestion.engine.readers import join_by_id, records_from_rest
 from ingestion.engine.records import ParsedRecord, merge_fields, write_records
 from ingestion.engine.state import Checkpoint, FieldPlan, Phase, Purpose, ReadMode, Step
 from ingestion.engine.values import parse_datetime
@@ -71,7 +72,7 @@ BULK, REST = ReadMode.BULK, ReadMode.REST
 REST_PAGE_ROWS = 2000
 
 
-class ObjectReader(passes.PassSteps):
+class ObjectReader(BulkSteps, passes.PassSteps):
     """One object's reading within a slice; the cursor row is the truth between slices."""
 
     def __init__(self, ctx: RunContext, cursor: ObjectCursor, *, reconcile: bool = False) -> None:
@@ -84,6 +85,7 @@ class ObjectReader(passes.PassSteps):
         self.failures = 0
         self.tries_spent = 0  # requests the failed tries of the current step cost
         self.replans = 0
+        self.pages = PagesAhead.of(ctx.client, self.config, cursor.pk)
         self._load()
 
     def _load(self) -> None:
@@ -92,6 +94,7 @@ class ObjectReader(passes.PassSteps):
 
     def _reload(self) -> None:
         """Back to the last commit, after a step that failed (its transaction rolled back)."""
+        self.pages.close()
         self.cursor.refresh_from_db()
         self._load()
 
@@ -151,8 +154,11 @@ class ObjectReader(passes.PassSteps):
 
     @property
     def holds_job_slot(self) -> bool:
-        """A Bulk job of ours is open at Salesforce (it counts against the org's job cap)."""
-        return self.checkpoint.step in (Step.POLL_JOB, Step.READ_RESULT_PAGE, Step.READ_PASS_PAGE)
+        """A Bulk job of ours is open at Salesforce (it counts against the org's job cap), or
+        one is made ahead for the next window."""
+        step = self.checkpoint.step
+        reading = step in (Step.POLL_JOB, Step.READ_RESULT_PAGE, Step.READ_PASS_PAGE)
+        return reading or bool(self.checkpoint.jobs_ahead)
 
     @property
     def wants_job_slot(self) -> bool:
@@ -365,86 +371,6 @@ class ObjectReader(passes.PassSteps):
                 unreadable=True,
             )
         return ObjectFailed(error.error_code or "query_refused", str(error))
-
-    # -- Bulk API 2.0 ----------------------------------------------------------------------------
-    def _create_job(self) -> None:
-        checkpoint = self.checkpoint
-        if checkpoint.pass_in_flight:
-            soql = passes.pass_soql(self.sobject, checkpoint.pass_in_flight)
-        else:
-            fields, cursor_field = self.plan.bulk_fields, self.plan.cursor_field
-            soql = select_soql(self.sobject, fields, checkpoint.window, cursor_field)
-        job = self.client.bulk_create_query_job(soql, include_deleted=True)
-        self.ctx.count_job()
-        checkpoint.job_created(job.id, timezone.now())
-        self.ctx.commit(self._save)
-        self.poll_interval = self.config.poll_initial_seconds
-        self.next_action_at = time.monotonic() + self.poll_interval
-
-    def _poll_job(self) -> None:
-        checkpoint = self.checkpoint
-        try:
-            job = self.client.bulk_get_job(checkpoint.job_id)
-        except SalesforceNotFound:
-            # Jobs live seven days; this one is gone, so its window is read again.
-            checkpoint.drop_job()
-            self.ctx.commit(self._save)
-            return
-        if job.state == "JobComplete":
-            # Remembered on the cursor, so a later slice reads on without polling again.
-            checkpoint.job_completed()
-            self.ctx.commit(self._save)
-        elif job.is_terminal:
-            self._job_failed(job.error_message or job.state)
-        elif timezone.now() - checkpoint.job_created_at > self.config.job_deadline:
-            self.client.bulk_abort_job(checkpoint.job_id)
-            self._split(f"job {checkpoint.job_id} still {job.state} after the deadline")
-        else:
-            self.poll_interval = min(self.poll_interval * 2, self.config.poll_max_seconds)
-            self.next_action_at = time.monotonic() + self.poll_interval
-
-    def _job_failed(self, reason: str) -> None:
-        logger.warning("%s: Bulk job %s failed (%s)", self.sobject, self.checkpoint.job_id, reason)
-        if self.checkpoint.retry_failed_job():
-            self.cursor.last_error = f"Bulk job failed, re-running once: {reason}"
-            self.ctx.commit(self._save)
-        else:
-            self._split(reason)
-
-    def _split(self, reason: str) -> None:
-        checkpoint = self.checkpoint
-        if checkpoint.pass_in_flight:
-            purpose = checkpoint.pass_in_flight.purpose
-            raise ObjectFailed("job_failed", f"The {purpose} job failed: {reason}")
-        window = checkpoint.window
-        halves = window.split(window.start or self._lowest_stamp(window))
-        if halves is None:
-            raise ObjectFailed("job_failed", f"Bulk job failed and cannot be split: {reason}")
-        checkpoint.split_window(*halves)
-        self.cursor.last_error = f"Window split after: {reason}"
-        self.ctx.commit(self._save)
-
-    def _next_result_page(self) -> ResultPage | None:
-        """The job's page at the checkpoint's locator; None when the job is gone."""
-        checkpoint = self.checkpoint
-        try:
-            return self.client.bulk_result_page(
-                checkpoint.job_id,
-                locator=checkpoint.locator or None,
-                max_records=self.config.page_max_records,
-            )
-        except SalesforceNotFound:
-            # The job's results are gone (jobs live seven days): read the window again.
-            checkpoint.drop_job()
-            self.ctx.commit(self._save)
-            return None
-
-    def _read_result_page(self) -> None:
-        page = self._next_result_page()
-        if page is None:
-            return
-        with page:
-            self._commit_rows(records_from_csv(page.text(), self.plan), page.next_locator)
 
     # -- REST -------------------------------------------------------------------------------------
     def _rest_pages(self, window: Window, fields: Iterable[str], *, by_id: bool = False):

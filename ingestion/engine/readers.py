@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import csv
+import operator
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from ingestion.engine.records import ParsedRecord
 from ingestion.engine.state import FieldPlan
 from ingestion.engine.values import (
+    Converter,
+    _boolean,
+    canonical_datetime,
     csv_converters,
     facet_fields,
     facets_of,
     rebuild_compounds,
-    typed_from_csv,
     typed_from_rest,
 )
 
@@ -22,27 +26,98 @@ from ingestion.engine.values import (
 csv.field_size_limit(sys.maxsize)
 
 
-def _without_nul(lines: Iterable[str]) -> Iterator[str]:
-    # PostgreSQL's jsonb cannot hold U+0000; Salesforce text can (Airbyte strips it too).
-    for line in lines:
-        yield line.replace("\x00", "") if "\x00" in line else line
+# PostgreSQL's jsonb cannot hold U+0000; Salesforce text can (Airbyte strips it too). A C-level
+# call per line: str.replace returns the line itself when it holds no NUL.
+_without_nul = operator.methodcaller("replace", "\x00", "")
+
+
+@dataclass(frozen=True)
+class _CsvLayout:
+    """What turning a page's rows into records needs, worked out once from its header: the
+    column index of every value looked up per row, so no row goes through a dict lookup."""
+
+    columns: tuple[str, ...]
+    converters: list[tuple[int, Converter]]
+    compounds: list[tuple[str, tuple[str, ...], tuple[int, ...]]]  # name, keys, columns
+    facets: list[tuple[str, int]]
+    id_index: int
+    cursor_index: int
+    deleted_index: int | None
+
+    @classmethod
+    def of(cls, plan: FieldPlan, columns: list[str]) -> _CsvLayout:
+        index = {name: i for i, name in enumerate(columns)}  # a repeated name: its last column
+        missing = len(columns)  # a component the page lacks reads the None appended there
+        compounds = [
+            (name, tuple(c.components), tuple(index.get(f, missing) for f in c.components.values()))
+            for name, c in plan.compounds.items()
+        ]
+        facets = sorted((name, index[name]) for name in facet_fields(plan) if name in index)
+        return cls(
+            columns=tuple(columns),
+            converters=csv_converters(plan, columns),
+            compounds=compounds,
+            facets=facets,
+            id_index=index["Id"],
+            cursor_index=index[plan.cursor_field],
+            deleted_index=index.get("IsDeleted"),
+        )
 
 
 def records_from_csv(lines: Iterable[str], plan: FieldPlan) -> Iterator[ParsedRecord]:
-    """Parse a Bulk result page incrementally: the page is never held whole."""
-    reader = csv.reader(_without_nul(lines))
+    """Parse a Bulk result page incrementally: the page is never held whole.
+
+    The stored forms are those of values.py (typed_from_csv, rebuild_compounds, facets_of),
+    computed by column index in one loop: this is the read path's hot loop (see
+    bench/read_path.py), so it makes no call per column and looks nothing up by name.
+    """
+    reader = csv.reader(map(_without_nul, lines))
     columns = next(reader, None)
     if not columns:
         return
-    converters = csv_converters(plan, columns)
-    cursor_field = plan.cursor_field
-    has_compounds = bool(plan.compounds)
-    facets = facet_fields(plan) & set(columns)
+    layout = _CsvLayout.of(plan, columns)
+    names, converters, compounds, facets = (
+        layout.columns,
+        layout.converters,
+        layout.compounds,
+        layout.facets,
+    )
+    id_index, cursor_index, deleted_index = (
+        layout.id_index,
+        layout.cursor_index,
+        layout.deleted_index,
+    )
+    # Checkboxes and datetimes (most typed columns) are converted here without a call.
+    checkboxes = [i for i, convert in converters if convert is _boolean]
+    datetimes = [i for i, convert in converters if convert is canonical_datetime]
+    converters = [(i, c) for i, c in converters if c not in (_boolean, canonical_datetime)]
     for row in reader:
-        data = typed_from_csv(row, columns, converters)
-        if has_compounds:
-            rebuild_compounds(data, plan)
-        yield _parsed(data, cursor_field, facets)
+        values = [raw or None for raw in row]
+        for index in checkboxes:
+            if (raw := values[index]) is not None:
+                values[index] = raw == "true"
+        for index in datetimes:
+            raw = values[index]
+            if raw is not None and (len(raw) != 24 or raw[-1] != "Z"):
+                values[index] = canonical_datetime(raw)
+        for index, convert in converters:
+            if (raw := values[index]) is not None:
+                values[index] = convert(raw)
+        data = dict(zip(names, values, strict=True))
+        if compounds:
+            values.append(None)
+            for name, keys, indexes in compounds:
+                parts = [values[i] for i in indexes]
+                data[name] = (
+                    dict(zip(keys, parts, strict=True)) if parts.count(None) < len(parts) else None
+                )
+        found = {}
+        for name, index in facets:
+            value = values[index]
+            if value is not None:
+                found[name] = value
+        deleted = bool(values[deleted_index]) if deleted_index is not None else False
+        yield ParsedRecord(values[id_index], data, values[cursor_index], deleted, found)
 
 
 def records_from_rest(records: Iterable[dict], plan: FieldPlan) -> Iterator[ParsedRecord]:

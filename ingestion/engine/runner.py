@@ -56,8 +56,19 @@ class SliceRunner:
 
     def run(self) -> bool:
         """Work until every object is done (True) or the slice deadline passes (False)."""
-        deadline = self.monotonic() + self.ctx.config.slice_seconds
         readers = self._readers()
+        try:
+            finished = self._work(readers)
+        except BaseException:
+            for reader in readers:
+                reader.pages.close()  # read again from the checkpoint by whoever resumes
+            raise
+        for reader in readers:
+            reader.pages.keep(reader.cursor.pk)  # for the next slice, if it runs here
+        return finished
+
+    def _work(self, readers: list[ObjectReader]) -> bool:
+        deadline = self.monotonic() + self.ctx.config.slice_seconds
         worked = False  # every slice does at least one piece of work, however short
         for reader in readers:
             if worked and self.monotonic() >= deadline:

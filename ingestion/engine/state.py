@@ -191,13 +191,22 @@ class Checkpoint:
     job_failures: int = 0  # failed jobs of this window; the second failure splits it
     locator: str = ""  # where the next page starts: Bulk locator or REST nextRecordsUrl
     pass_in_flight: PassState | None = None
+    # Bulk jobs created ahead for pending windows (job id, created at), so Salesforce runs the
+    # next window's job while this one is read; stored beside its window in pending_windows.
+    jobs_ahead: dict[Window, tuple[str, datetime]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, cursor: ObjectCursor) -> Checkpoint:
         window = Window(cursor.window_start, cursor.window_end) if cursor.window_end else None
+        pending = [Window.from_json(w) for w in cursor.pending_windows]
         return cls(
             window=window,
-            pending=[Window.from_json(w) for w in cursor.pending_windows],
+            pending=pending,
+            jobs_ahead={
+                pending[n]: (entry[2], datetime.fromisoformat(entry[3]))
+                for n, entry in enumerate(cursor.pending_windows)
+                if len(entry) > 2
+            },
             read_mode=cursor.read_mode,
             phase=cursor.phase,
             job_id=cursor.job_id,
@@ -211,7 +220,7 @@ class Checkpoint:
     def store(self, cursor: ObjectCursor) -> None:
         cursor.window_start = self.window.start if self.window else None
         cursor.window_end = self.window.end if self.window else None
-        cursor.pending_windows = [w.to_json() for w in self.pending]
+        cursor.pending_windows = [self._pending_json(w) for w in self.pending]
         cursor.read_mode = self.read_mode
         cursor.phase = self.phase
         cursor.job_id = self.job_id
@@ -220,6 +229,10 @@ class Checkpoint:
         cursor.job_failures = self.job_failures
         cursor.locator = self.locator
         cursor.pass_in_flight = self.pass_in_flight.to_json() if self.pass_in_flight else None
+
+    def _pending_json(self, window: Window) -> list:
+        ahead = self.jobs_ahead.get(window)
+        return window.to_json() + ([ahead[0], ahead[1].isoformat()] if ahead else [])
 
     # -- where it stands ----------------------------------------------------------------------
     @property
@@ -239,12 +252,28 @@ class Checkpoint:
             return Step.READ_PASS_PAGE if self.pass_in_flight else Step.READ_RESULT_PAGE
         return Step.READ_BLOB_PAGE if self.phase == Phase.BLOBS else Step.READ_REST_PAGE
 
+    @property
+    def next_window_wants_job(self) -> bool:
+        """The window after this Bulk one has no job yet (one may be created ahead for it)."""
+        return (
+            bool(self.pending)
+            and self.pending[0] not in self.jobs_ahead
+            and self.read_mode == ReadMode.BULK
+            and self.pass_in_flight is None
+        )
+
     # -- transitions: the only code that changes a checkpoint ---------------------------------
+
     def open_windows(self, windows: list[Window], read_mode: str) -> None:
         """Start a window set: read the first window now and the others after it."""
         self.window, *self.pending = windows
+        self.jobs_ahead = {}
         self.read_mode = read_mode
         self.drop_job()
+
+    def job_created_ahead(self, job_id: str, at: datetime) -> None:
+        """A job for the next window, created while this one is read."""
+        self.jobs_ahead[self.pending[0]] = (job_id, at)
 
     def job_created(self, job_id: str, at: datetime) -> None:
         self.job_id, self.job_created_at = job_id, at
@@ -299,6 +328,9 @@ class Checkpoint:
         self.window = self.pending.pop(0) if self.pending else None
         self.phase, self.job_failures = Phase.ROWS, 0
         self.drop_job()
+        ahead = self.jobs_ahead.pop(self.window, None) if self.window else None
+        if ahead is not None and self.read_mode == ReadMode.BULK:
+            self.job_created(*ahead)  # poll the job made ahead: never a second one
         return finished
 
     def start_pass(self, state: PassState) -> None:

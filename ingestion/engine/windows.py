@@ -36,7 +36,7 @@ class Window:
 
     @classmethod
     def from_json(cls, value: list[str | None]) -> Window:
-        start, end = value
+        start, end = value[:2]  # a pending window may carry its job made ahead (state.py)
         return cls(datetime.fromisoformat(start) if start else None, datetime.fromisoformat(end))
 
     def split(self, lower_bound: datetime) -> tuple[Window, Window] | None:

@@ -172,3 +172,55 @@ def test_the_job_list_follows_next_records_url_to_the_last_page(sf, make_client)
     )
     jobs = list(make_client().bulk_list_jobs())
     assert [j.created_date[:10] for j in jobs] == ["2026-11-21", "2026-11-22", "2026-11-23"]
+
+
+def test_a_downloaded_page_reads_as_the_streamed_one(sf, make_client):
+    csv_text = payload("bulk_results_page1.csv")
+    sf.get(
+        f"{API}/jobs/query/{JOB}/results",
+        body=gzip.compress(csv_text.encode()),
+        headers={"Content-Encoding": "gzip", "Sforce-Locator": "MTAwMDA"},
+        content_type="text/csv",
+    )
+    with make_client().bulk_result_page(JOB).download() as page:
+        assert page.text().read() == csv_text
+    assert page.next_locator == "MTAwMDA"
+
+
+def test_a_connection_cut_mid_download_is_transient(sf, make_client):
+    sf.get(
+        f"{API}/jobs/query/{JOB}/results",
+        body=io.BufferedReader(_CutAfter(b'"Id"\n"0035g00000AbCd')),
+        headers={"Sforce-Locator": "MjAwMDA"},
+    )
+    page = make_client().bulk_result_page(JOB)
+    with pytest.raises(SalesforceUnavailable) as caught:
+        page.download()
+    assert caught.value.error_code == "DOWNLOAD_INTERRUPTED"
+
+
+def test_result_locators_follow_the_page_list(sf, make_client):
+    results = f"/services/data/v62.0/jobs/query/{JOB}/results"
+    more = f"/services/data/v62.0/jobs/query/{JOB}/resultPages?locator=Mg&maxRecords=2"
+    sf.get(
+        f"{API}/jobs/query/{JOB}/resultPages",
+        json={
+            "resultPages": [
+                {"resultUrl": f"{results}?maxRecords=2"},
+                {"resultUrl": f"{results}?locator=MQ&maxRecords=2"},
+            ],
+            "nextRecordsUrl": more,
+            "done": False,
+        },
+        match=[matchers.query_param_matcher({"maxRecords": "2"})],
+    )
+    sf.get(
+        f"{API}/jobs/query/{JOB}/resultPages",
+        json={
+            "resultPages": [{"resultUrl": f"{results}?locator=Mg&maxRecords=2"}],
+            "nextRecordsUrl": None,
+            "done": True,
+        },
+        match=[matchers.query_param_matcher({"locator": "Mg", "maxRecords": "2"})],
+    )
+    assert list(make_client().bulk_result_locators(JOB, max_records=2)) == [None, "MQ", "Mg"]

@@ -84,6 +84,11 @@ class FakeOrg:
     fail_jobs: int = 0
     cut_pages: int = 0
     rate_limited_after: int | None = None
+    # 58.0 and later list a job's result pages (resultPages), so the engine fetches ahead;
+    # the engine's tests read one page after another unless they ask for that.
+    api_version: str = "57.0"
+    result_pages_fail: bool = False  # resultPages answers with an error
+    result_pages_skew: bool = False  # its locators are not those the pages name
     calls: list[str] = field(default_factory=list)
     jobs: dict[str, FakeJob] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -129,6 +134,10 @@ class FakeClient:
     @property
     def last_server_time(self) -> datetime:
         return self.org.now
+
+    @property
+    def api_version(self) -> str:
+        return self.org.api_version
 
     def _call(self, kind: str) -> None:
         if (
@@ -251,7 +260,7 @@ class FakeClient:
     def bulk_result_page(self, job_id: str, *, locator=None, max_records=None) -> ResultPage:
         self._call("bulk_results")
         job = self.org.jobs[job_id]
-        start = int(locator or 0)
+        start = int((locator or "0").rstrip("x"))  # "x": see result_pages_skew
         size = max_records or 50_000
         chunk = job.rows[start : start + size]
         nxt = start + size
@@ -268,6 +277,18 @@ class FakeClient:
             text=text,
             close=lambda: None,
         )
+
+    def bulk_result_locators(self, job_id: str, *, max_records=None):
+        rows = len(self.org.jobs[job_id].rows)
+        size = max_records or 50_000
+        starts = list(range(0, max(rows, 1), size))
+        for first in range(0, len(starts), 5):  # five pages per response, as Salesforce
+            self._call("bulk_result_pages")
+            if self.org.result_pages_fail:
+                raise SalesforceQueryError("resultPages refused", error_code="API_ERROR")
+            for start in starts[first : first + 5]:
+                skew = "x" if self.org.result_pages_skew else ""
+                yield f"{start}{skew}" if start else None
 
 
 def _csv_value(value) -> str:

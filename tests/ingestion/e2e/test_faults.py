@@ -46,10 +46,11 @@ def test_a_page_cut_mid_stream_is_fetched_again_from_its_locator(live_org, conne
     assert run.bulk_jobs == 2  # no job was re-run for a cut
 
 
+@pytest.mark.parametrize("ahead", [0, 2])
 def test_a_worker_killed_mid_job_resumes_at_its_page_with_the_same_job(
-    live_org, connect_as, settings, monkeypatch
+    live_org, connect_as, settings, monkeypatch, ahead
 ):
-    settings.INGESTION = {**settings.INGESTION, "PAGE_MAX_RECORDS": 30}
+    settings.INGESTION = {**settings.INGESTION, "PAGE_MAX_RECORDS": 30, "PAGES_AHEAD": ahead}
     connection = connect_as(objects=["Contact"])
     pages = -(-live_org.org.count("Contact", include_deleted=True) // 30)
     assert pages >= 4
@@ -70,7 +71,8 @@ def test_a_worker_killed_mid_job_resumes_at_its_page_with_the_same_job(
 
     calls = live_org.org.counters()["api_calls"]
     assert calls["bulk_create"] == 1  # the resumed run read on with the job it had
-    assert calls["bulk_results"] == pages + 1  # only the page in hand was read twice
+    # Only the page in hand was read twice, and the pages fetched ahead of it (resultPages).
+    assert calls["bulk_results"] == pages + 1 + min(ahead, pages - 3)
     assert_copy_equals_org(live_org, connection, "Contact")
 
 
