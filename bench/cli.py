@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="scale: COPY only the first N stored rows in the bare COPY runs (default: all)",
     )
     parser.add_argument(
+        "--purge-seconds",
+        type=float,
+        help="scale: measure the purge for this long only (memory is per batch; default: all)",
+    )
+    parser.add_argument(
         "--scale-skip",
         nargs="+",
         default=[],
@@ -87,6 +92,7 @@ def options_from(args: argparse.Namespace, log_dir: Path):
         copy_limit=args.copy_limit,
         scale_skip=tuple(args.scale_skip),
         scale_changes=100 if args.quick else 10_000,
+        purge_seconds=args.purge_seconds,
     )
 
 

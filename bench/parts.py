@@ -41,6 +41,7 @@ class Options:
     copy_limit: int | None = None  # scale: rows of the bare COPY runs (None: every stored row)
     scale_skip: tuple[str, ...] = ()  # scale: steps left out
     scale_changes: int = 10_000  # scale: changes before the incremental sync
+    purge_seconds: float | None = None  # scale: stop the purge after this long (None: finish)
 
 
 def run_parts(options: Options) -> dict:

@@ -524,7 +524,9 @@ def render_scale(results: dict) -> str:
             lines += [
                 f"### {name}: disconnect with data deletion",
                 "",
-                f"{purge['records']:,} records purged in {purge['seconds']:,.1f} s; RSS "
+                f"{purge['deleted']:,} of {purge['records']:,} records purged in "
+                f"{purge['seconds']:,.1f} s ({purge['records_per_second']:,}/s; "
+                f"{purge['left']:,} left when the measurement stopped); RSS "
                 f"{purge['rss_start_mb']} MB at start, peak {purge['rss_peak_mb']} MB; "
                 f"{purge['error_count']} failed requests.",
                 "",

@@ -24,6 +24,7 @@ The sync worker's peak RSS on ``demo`` is measured too, for the memory target.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -106,7 +107,7 @@ def measure_profile(profile: str, steps: tuple[str, ...], options) -> dict:
 
             out["audience"] = _audience(org, options.audience_runs)
         if "disconnect" in steps:
-            out["disconnect"] = disconnect(org.connection, options.log_dir)
+            out["disconnect"] = disconnect(org.connection, options.log_dir, options.purge_seconds)
     return out
 
 
@@ -244,7 +245,14 @@ def drop_copy_tables() -> None:
 # --- disconnect with data deletion, while the site is used -----------------------------------
 
 
-def disconnect(connection, log_dir: Path) -> dict:
+def _purge_env(purge_seconds: float | None) -> dict[str, str]:
+    from bench.disconnect import PURGE_SECONDS
+
+    env = {k: v for k, v in os.environ.items() if k != PURGE_SECONDS}
+    return {**env, PURGE_SECONDS: str(purge_seconds)} if purge_seconds else env
+
+
+def disconnect(connection, log_dir: Path, purge_seconds: float | None = None) -> dict:
     """The batched purge of the connection's records in a child process (bench/disconnect.py),
     with the site served (waitress) and probed by a signed-in member of the workspace."""
     print(f"\nDisconnect with data deletion of {connection}, the site probed", flush=True)
@@ -262,7 +270,7 @@ def disconnect(connection, log_dir: Path) -> dict:
         child = subprocess.run(
             [sys.executable, str(Path(__file__).parent / "disconnect.py"), "--child", "purge",
              str(connection.pk)],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=True, env=_purge_env(purge_seconds),
         )  # fmt: skip
         prober.phase = "after"
         time.sleep(3)
@@ -272,11 +280,13 @@ def disconnect(connection, log_dir: Path) -> dict:
         server.terminate()
         server.wait(timeout=30)
     purged = json.loads(child.stdout.strip().splitlines()[-1])
+    purged["deleted"] = purged.get("deleted", records - purged["left"])
+    purged["records_per_second"] = round(purged["deleted"] / purged["seconds"])
     requests = timings.summary()
     during = requests.get("during the purge audiences page", {})
     print(
-        f"    purged in {purged['seconds']:.0f} s, peak {purged['rss_peak_mb']} MB; audiences "
-        f"page p95 {during.get('p95_ms')} ms during it",
+        f"    purged {purged['deleted']:,} in {purged['seconds']:.0f} s, peak "
+        f"{purged['rss_peak_mb']} MB; audiences page p95 {during.get('p95_ms')} ms during it",
         flush=True,
     )
     return {**purged, "records": records, "requests": requests, "error_count": len(timings.errors),

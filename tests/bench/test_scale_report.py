@@ -48,7 +48,8 @@ def scale_results(**big) -> dict:
              "min_ms": 1400.0, "max_ms": 1600.0},
         ]},
         disconnect={"seconds": 900.0, "rss_start_mb": 80, "rss_peak_mb": 110, "left": 0,
-                    "records": 10_000_000, "error_count": 0, "errors": [], "requests": {
+                    "records": 10_000_000, "deleted": 10_000_000,
+                    "records_per_second": 11_111, "error_count": 0, "errors": [], "requests": {
                         "during the purge audiences page": {"n": 40, "p50_ms": 80,
                                                              "p95_ms": 450, "max_ms": 900}}},
     )  # fmt: skip
