@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="scale: COPY only the first N stored rows in the bare COPY runs (default: all)",
     )
     parser.add_argument(
+        "--render-scale",
+        type=Path,
+        metavar="PARTIAL_JSON",
+        help="scale: write RESULTS-scale.md from the figures a stopped run saved, run nothing",
+    )
+    parser.add_argument(
         "--purge-seconds",
         type=float,
         help="scale: measure the purge for this long only (memory is per batch; default: all)",
@@ -63,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         default=[],
         choices=("read_path", "copy", "reconcile", "incremental", "audience", "disconnect"),
-        help="scale: steps to leave out",
+        help="scale: steps to leave out for the profile asked for (seed-example, the yardstick "
+        "of the ratio targets, runs its steps whole)",
     )
     parser.add_argument(
         "--tls",
@@ -116,6 +123,11 @@ def main(argv: list[str]) -> int:
     except DatabaseError as error:
         print(error)
         return 1
+    if args.render_scale:
+        from bench.scale import render_partial
+
+        print(f"Wrote {render_partial(args.render_scale, out_dir)}")
+        return 0
     return _run(options_from(args, log_dir), args.quick, out_dir)
 
 

@@ -524,8 +524,8 @@ def render_scale(results: dict) -> str:
             lines += [
                 f"### {name}: disconnect with data deletion",
                 "",
-                f"{purge['deleted']:,} of {purge['records']:,} records purged in "
-                f"{purge['seconds']:,.1f} s ({purge['records_per_second']:,}/s; "
+                f"{purge.get('deleted', 0):,} of {purge['records']:,} records purged in "
+                f"{purge['seconds']:,.1f} s ({purge.get('records_per_second', 0):,}/s; "
                 f"{purge['left']:,} left when the measurement stopped); RSS "
                 f"{purge['rss_start_mb']} MB at start, peak {purge['rss_peak_mb']} MB; "
                 f"{purge['error_count']} failed requests.",

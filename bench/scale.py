@@ -51,12 +51,20 @@ INDEXED, BARE = "bench_scale_copy_indexed", "bench_scale_copy_bare"
 CHUNK = 1 << 20  # bytes handed to COPY at a time, as the engine hands it a batch
 ALL_STEPS = ("read_path", "engine", "copy", "reconcile", "incremental", "audience", "disconnect")
 BASELINE_STEPS = ("read_path", "engine", "copy", "reconcile")
+PARTIAL = "scale-partial.json"
 
 
 def scale_part(options) -> dict:
     """The figures of every profile, by profile name, and the demo's worker peak RSS."""
     results: dict = {"profile": options.profile, "load_average_at_start": _load()}
-    skip = set(options.scale_skip)
+
+    def save() -> None:
+        # After every step: an hour-long run that must be stopped still leaves its figures
+        # (python -m bench --render-scale PARTIAL_JSON).
+        partial = {**results, "load_average_at_end": _load()}
+        (options.log_dir / PARTIAL).write_text(json.dumps(partial, indent=2) + "\n")
+
+    skip = set(options.scale_skip)  # the profile asked for's: the yardstick runs whole
     small = options.small_profile  # demo; tiny in the quick mode
     print(f"\nScale: initial sync of {small}, for the worker's memory", flush=True)
     with BenchOrg(profile=small, log_dir=options.log_dir, tls=options.tls) as org:
@@ -65,9 +73,12 @@ def scale_part(options) -> dict:
     profiles = [baseline] + ([options.profile] if options.profile != baseline else [])
     results["baseline"], results["profiles"] = baseline, {}
     for profile in profiles:
-        steps = ALL_STEPS if profile == options.profile else BASELINE_STEPS
-        steps = tuple(step for step in steps if step not in skip)
-        results["profiles"][profile] = measure_profile(profile, steps, options)
+        if profile == options.profile:
+            steps = tuple(step for step in ALL_STEPS if step not in skip)
+        else:
+            steps = BASELINE_STEPS
+        results["profiles"][profile] = {}
+        measure_profile(profile, steps, options, results["profiles"][profile], save)
     results["load_average_at_end"] = _load()
     return results
 
@@ -76,8 +87,9 @@ def _load() -> float:
     return round(machine.load_average(), 2)
 
 
-def measure_profile(profile: str, steps: tuple[str, ...], options) -> dict:
-    out: dict = {"profile": profile, "steps": list(steps)}
+def measure_profile(profile: str, steps: tuple[str, ...], options, out: dict, save) -> dict:
+    """The steps asked for on ``profile``, their figures into ``out``; ``save`` after each."""
+    out.update(profile=profile, steps=list(steps))
     with BenchOrg(profile=profile, log_dir=options.log_dir, tls=options.tls) as org:
         if "read_path" in steps:
             print(f"\nScale {profile}: the engine with writes discarded", flush=True)
@@ -89,25 +101,32 @@ def measure_profile(profile: str, steps: tuple[str, ...], options) -> dict:
                     check_copy=False,
                 )
             )
+            save()
         print(f"\nScale {profile}: the engine's initial sync", flush=True)
         out["engine"] = asdict(org.execute(org.connect(), label=f"scale {profile} initial"))
         out["table"] = table_size()
+        save()
         if "copy" in steps:
             out["copy"] = bare_copies(org.connection.pk, options.log_dir, options.copy_limit)
+            save()
         if "reconcile" in steps:
             print(f"\nScale {profile}: reconciliation", flush=True)
             run = story.enqueue(org.connection, SyncRun.Kind.RECONCILE)
             out["reconcile"] = asdict(org.execute(run, label=f"scale {profile} reconcile"))
+            save()
         if "incremental" in steps:
             from bench.parts import _incremental
 
             out["incremental"] = _incremental(org, options.scale_changes)
+            save()
         if "audience" in steps:
             from bench.parts import _audience
 
             out["audience"] = _audience(org, options.audience_runs)
+            save()
         if "disconnect" in steps:
             out["disconnect"] = disconnect(org.connection, options.log_dir, options.purge_seconds)
+            save()
     return out
 
 
@@ -213,6 +232,8 @@ def timed_copy(path: Path, rows: int, name: str, *, secondary_indexes: bool) -> 
             cursor.execute(statement)
         conn.commit()
         indexing = time.monotonic() - started
+        cursor.execute(f"DROP TABLE {name}")  # at 10M, gigabytes the next COPY needs
+        conn.commit()
     result = {
         "seconds": round(seconds, 2),
         "rows_per_second": round(rows / seconds) if seconds else 0,
@@ -311,3 +332,20 @@ def _member(workspace) -> None:
     user.set_password(site_load.PASSWORD)
     user.save()
     Membership.objects.get_or_create(workspace=workspace, user=user)
+
+
+def render_partial(partial: Path, out_dir: Path) -> Path:
+    """RESULTS-scale.md from the figures a stopped run saved after its last step."""
+    from bench.report import render_scale
+
+    with db.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        described = machine.describe(cursor.fetchone()[0])
+    scale = json.loads(partial.read_text())
+    options = {"profile": scale["profile"], "parts": ["scale (stopped: partial)"]}
+    results = {"machine": described, "options": options, "parts": {"scale": scale}}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results-scale.json").write_text(json.dumps(results, indent=2) + "\n")
+    path = out_dir / "RESULTS-scale.md"
+    path.write_text(render_scale(results))
+    return path
