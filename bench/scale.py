@@ -13,9 +13,10 @@ asked for), from an empty copy each time:
   them into a table made ``LIKE ingestion_ingestedrecord INCLUDING ALL`` (its indexes, LZ4
   storage, and its foreign keys added), and into the same without secondary indexes (then
   building them, timed apart);
+- for the profile asked for only: ``incremental`` after 10,000 changes and the audience size
+  estimates of ``audience_size.py``;
 - ``reconcile``: a reconciliation run on the copy;
-- for the profile asked for only: ``incremental`` after 10,000 changes, the audience size
-  estimates of ``audience_size.py``, and disconnect with data deletion (the purge of
+- for the profile asked for only: disconnect with data deletion (the purge of
   bench/disconnect.py in a child process) while the site is probed over HTTP.
 
 The sync worker's peak RSS on ``demo`` is measured too, for the memory target.
@@ -49,7 +50,8 @@ COLUMNS = (
 )
 INDEXED, BARE = "bench_scale_copy_indexed", "bench_scale_copy_bare"
 CHUNK = 1 << 20  # bytes handed to COPY at a time, as the engine hands it a batch
-ALL_STEPS = ("read_path", "engine", "copy", "reconcile", "incremental", "audience", "disconnect")
+# In the order they run: what a stopped run would lose last comes first.
+ALL_STEPS = ("read_path", "engine", "copy", "incremental", "audience", "reconcile", "disconnect")
 BASELINE_STEPS = ("read_path", "engine", "copy", "reconcile")
 PARTIAL = "scale-partial.json"
 
@@ -109,11 +111,6 @@ def measure_profile(profile: str, steps: tuple[str, ...], options, out: dict, sa
         if "copy" in steps:
             out["copy"] = bare_copies(org.connection.pk, options.log_dir, options.copy_limit)
             save()
-        if "reconcile" in steps:
-            print(f"\nScale {profile}: reconciliation", flush=True)
-            run = story.enqueue(org.connection, SyncRun.Kind.RECONCILE)
-            out["reconcile"] = asdict(org.execute(run, label=f"scale {profile} reconcile"))
-            save()
         if "incremental" in steps:
             from bench.parts import _incremental
 
@@ -123,6 +120,11 @@ def measure_profile(profile: str, steps: tuple[str, ...], options, out: dict, sa
             from bench.parts import _audience
 
             out["audience"] = _audience(org, options.audience_runs)
+            save()
+        if "reconcile" in steps:
+            print(f"\nScale {profile}: reconciliation", flush=True)
+            run = story.enqueue(org.connection, SyncRun.Kind.RECONCILE)
+            out["reconcile"] = asdict(org.execute(run, label=f"scale {profile} reconcile"))
             save()
         if "disconnect" in steps:
             out["disconnect"] = disconnect(org.connection, options.log_dir, options.purge_seconds)
