@@ -20,6 +20,8 @@ from emulator.data.profiles import PROFILES
 
 BENCH_DIR = Path(__file__).resolve().parent
 PARTS = ("initial", "rest", "incremental", "memory", "latency", "audience", "site", "tick")
+# Outside the default run (and CI): hours of work and gigabytes of disk at 10M records.
+EXTRA_PARTS = ("scale",)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="parts",
         nargs="+",
         action="extend",
-        choices=PARTS,
-        help="the parts to run (repeatable; default: all)",
+        choices=PARTS + EXTRA_PARTS,
+        help="the parts to run (repeatable; default: all but scale)",
     )
     parser.add_argument(
         "--profile",
@@ -47,6 +49,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out-dir", type=Path, help="where results go (default: bench/)")
     parser.add_argument(
+        "--copy-limit",
+        type=int,
+        help="scale: COPY only the first N stored rows in the bare COPY runs (default: all)",
+    )
+    parser.add_argument(
+        "--render-scale",
+        type=Path,
+        metavar="PARTIAL_JSON",
+        help="scale: write RESULTS-scale.md from the figures a stopped run saved, run nothing",
+    )
+    parser.add_argument(
+        "--purge-seconds",
+        type=float,
+        help="scale: measure the purge for this long only (memory is per batch; default: all)",
+    )
+    parser.add_argument(
+        "--scale-skip",
+        nargs="+",
+        default=[],
+        choices=("read_path", "copy", "reconcile", "incremental", "audience", "disconnect"),
+        help="scale: steps to leave out for the profile asked for (seed-example, the yardstick "
+        "of the ratio targets, runs its steps whole)",
+    )
+    parser.add_argument(
         "--tls",
         action="store_true",
         help="the emulated orgs serve HTTPS, as Salesforce does (a certificate made at start, "
@@ -59,7 +85,7 @@ def options_from(args: argparse.Namespace, log_dir: Path):
     from bench.parts import Options
 
     return Options(
-        parts=tuple(p for p in PARTS if p in (args.parts or PARTS)),
+        parts=tuple(p for p in PARTS + EXTRA_PARTS if p in (args.parts or PARTS)),
         profile=args.profile or ("tiny" if args.quick else "seed-example"),
         small_profile="tiny" if args.quick else "demo",
         changes=100 if args.quick else 1000,
@@ -70,6 +96,10 @@ def options_from(args: argparse.Namespace, log_dir: Path):
         fleet_connections=100 if args.quick else 1000,
         site_rows=2_000 if args.quick else 120_000,
         tls=args.tls,
+        copy_limit=args.copy_limit,
+        scale_skip=tuple(args.scale_skip),
+        scale_changes=100 if args.quick else 10_000,
+        purge_seconds=args.purge_seconds,
     )
 
 
@@ -93,6 +123,11 @@ def main(argv: list[str]) -> int:
     except DatabaseError as error:
         print(error)
         return 1
+    if args.render_scale:
+        from bench.scale import render_partial
+
+        print(f"Wrote {render_partial(args.render_scale, out_dir)}")
+        return 0
     return _run(options_from(args, log_dir), args.quick, out_dir)
 
 
@@ -136,11 +171,23 @@ def _run(options, quick: bool, out_dir: Path) -> int:
 
 
 def _write(results: dict, out_dir: Path) -> None:
+    """RESULTS.md and results.json for the parts of issue 8; RESULTS-scale.md and
+    results-scale.json for the scale part (issue 16), so neither overwrites the other."""
     from bench import report
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (out_dir / "RESULTS.md").write_text(report.render(results))
-    print("\nTargets")
-    print("\n".join(report.summary_lines(results["parts"])))
-    print(f"\nWrote {out_dir / 'RESULTS.md'} and {out_dir / 'results.json'}")
+    parts = results["parts"]
+    scale = parts.pop("scale", None)
+    if parts:
+        (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        (out_dir / "RESULTS.md").write_text(report.render(results))
+        print("\nTargets")
+        print("\n".join(report.summary_lines(parts)))
+        print(f"\nWrote {out_dir / 'RESULTS.md'} and {out_dir / 'results.json'}")
+    if scale is not None:
+        scaled = {**results, "parts": {"scale": scale}}
+        (out_dir / "results-scale.json").write_text(json.dumps(scaled, indent=2) + "\n")
+        (out_dir / "RESULTS-scale.md").write_text(report.render_scale(scaled))
+        print("\nScale targets")
+        print("\n".join(report.scale_summary_lines(scale)))
+        print(f"\nWrote {out_dir / 'RESULTS-scale.md'} and {out_dir / 'results-scale.json'}")

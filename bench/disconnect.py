@@ -42,6 +42,9 @@ from connections.models import Connection, Workspace
 from ingestion.models import DataPurge, IngestedRecord
 from ingestion.services.purge import data_purge_execute
 
+# Seconds after which the purge child stops (the scale part's --purge-seconds); unset: all.
+PURGE_SECONDS = "BENCH_PURGE_SECONDS"
+
 
 def _rss_mb() -> float:
     pages = int(Path("/proc/self/statm").read_text().split()[1])
@@ -110,21 +113,29 @@ def child(mode: str, connection_id: int) -> dict:
     connection = Connection.objects.get(pk=connection_id)
     start_rss = _rss_mb()
     started = time.monotonic()
+    deleted = None
     if mode == "orm":
         with transaction.atomic():
             connection.records.all().delete()
+    elif os.environ.get(PURGE_SECONDS):
+        # A bounded sample of a purge too long to wait for (10M records): one slice of that
+        # many seconds; memory is per batch, so its peak is the whole purge's.
+        purge = DataPurge.objects.create(connection=connection)
+        seconds = float(os.environ[PURGE_SECONDS])
+        deleted = data_purge_execute(purge_id=purge.pk, slice_seconds=seconds)["deleted"]
     else:
         purge = DataPurge.objects.create(connection=connection)
         data_purge_execute(purge_id=purge.pk, inline=True)
     seconds = time.monotonic() - started
     peak = _peak_rss_mb()
     left = IngestedRecord.objects.filter(connection_id=connection_id).count()
-    return {
+    result = {
         "seconds": round(seconds, 2),
         "rss_start_mb": round(start_rss),
         "rss_peak_mb": round(peak),
         "left": left,
     }
+    return result if deleted is None else {**result, "deleted": deleted}
 
 
 def measure(mode: str, records: int, source_id: int | None) -> dict:

@@ -206,20 +206,29 @@ class BenchOrg:
 
     # -- running ----------------------------------------------------------------------------
     def execute(
-        self, run: SyncRun, *, label: str, read_mode: str = "auto", surplus: dict | None = None
+        self,
+        run: SyncRun,
+        *,
+        label: str,
+        read_mode: str = "auto",
+        surplus: dict | None = None,
+        env: dict[str, str] | None = None,
+        check_copy: bool = True,
     ) -> Sync:
         """Run ``run`` in a worker process and measure it; BenchError unless it succeeded and
         the copy of its objects equals the org's live records (give or take ``surplus``:
-        records per object the org deleted without a trace, see ``_copy``)."""
+        records per object the org deleted without a trace, see ``_copy``). ``env``: more
+        environment for the worker; ``check_copy`` False when its writes were discarded."""
         print(f"  {label}: run #{run.pk} ({self.profile}) ...", flush=True)
         counters = self.control.counters()
         cpu = self._cpu()
         started = time.monotonic()
-        usage = self._work(run, label, read_mode)
+        usage = self._work(run, label, {"INGESTION_READ_MODE": read_mode, **(env or {})})
         process_seconds = time.monotonic() - started
         time.sleep(0.2)  # let the postmaster reap the worker's backend, so its CPU is counted
         sync = self._measured(run, label, usage, process_seconds, counters, cpu)
-        self._copy(sync, surplus or {})
+        if check_copy:
+            self._copy(sync, surplus or {})
         print(
             f"    {sync.records:,} records in {sync.seconds:.1f}s "
             f"({sync.records_per_second:,.0f}/s), {sync.api_calls} API calls, "
@@ -228,9 +237,9 @@ class BenchOrg:
         )
         return sync
 
-    def _work(self, run: SyncRun, label: str, read_mode: str):
-        log_path = self.log_dir / f"worker-{label.replace(' ', '-').lower()}.log"
-        env = {**os.environ, "INGESTION_READ_MODE": read_mode}
+    def _work(self, run: SyncRun, label: str, extra_env: dict[str, str]):
+        log_path = self.log_dir / f"worker-{label.replace(' ', '-').replace(',', '').lower()}.log"
+        env = {**os.environ, **extra_env}
         argv = [sys.executable, "-m", "bench.worker", str(run.pk), self.emulator.base_url]
         with open(log_path, "wb") as log:
             process = subprocess.Popen(

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench import audience_size, fleet, site_load
-from bench.cli import PARTS
+from bench import audience_size, fleet, scale, site_load
+from bench.cli import EXTRA_PARTS, PARTS
 from bench.org import BenchOrg, Sync, vacuum_analyze
 from demo import story
 from ingestion.models import SyncRun
@@ -38,6 +38,10 @@ class Options:
     fleet_connections: int = 1000  # the scheduler tick's fleet
     site_rows: int = 120_000  # the CSV list imported while the site is timed
     tls: bool = False  # the emulator serves HTTPS (its own certificate, trusted for the run)
+    copy_limit: int | None = None  # scale: rows of the bare COPY runs (None: every stored row)
+    scale_skip: tuple[str, ...] = ()  # scale: steps left out
+    scale_changes: int = 10_000  # scale: changes before the incremental sync
+    purge_seconds: float | None = None  # scale: stop the purge after this long (None: finish)
 
 
 def run_parts(options: Options) -> dict:
@@ -58,7 +62,9 @@ def run_parts(options: Options) -> dict:
         results["site"] = site_load.run_part(options.log_dir, rows=options.site_rows)
     if "tick" in wanted:
         results["tick"] = fleet.tick_part(connections=options.fleet_connections)
-    return {name: results[name] for name in PARTS if name in results}
+    if "scale" in wanted:
+        results["scale"] = scale.scale_part(options)
+    return {name: results[name] for name in PARTS + EXTRA_PARTS if name in results}
 
 
 def _main_org(options: Options, wanted: set[str], results: dict) -> Sync:

@@ -375,3 +375,165 @@ def _site(parts: dict) -> list[str]:
 
     site = parts.get("site")
     return ["## Site responsiveness", "", site_load.render(site), ""] if site else []
+
+
+# --- the scale part (issue 16): bench/RESULTS-scale.md ---------------------------------------
+
+SCALE_BASE = "seed-example"
+RSS_LIMIT_MB = 300
+
+
+def _scale_ratio(a, b) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+def scale_targets(scale: dict) -> list[Target]:
+    """The targets of issue 16 the scale part measures, for every profile it ran."""
+    profiles = scale.get("profiles", {})
+    main, base_name = scale.get("profile") or SCALE_BASE, scale.get("baseline") or SCALE_BASE
+    big, base = profiles.get(main, {}), profiles.get(base_name, {})
+    rows = []
+    for name, figures in profiles.items():
+        engine = _get(figures, "engine", "records_per_second")
+        rows.append(_target(
+            f"initial sync {name}: engine records/s / bare COPY into the indexed table",
+            ">= 1.3", _scale_ratio(engine, _get(figures, "copy", "indexed", "rows_per_second")),
+            lambda v: v >= 1.3, "{:.2f}x"))  # fmt: skip
+    demo_rss = _get(scale, "demo", "worker_peak_rss_mb")
+    small = _get(scale, "demo", "profile") or "demo"
+    rss = _get(big, "engine", "worker_peak_rss_mb")
+    rows += [
+        _target(f"initial sync {main}: time / {base_name}'s", "<= 13x",
+                _scale_ratio(_get(big, "engine", "seconds"), _get(base, "engine", "seconds")),
+                lambda v: v <= 13, "{:.2f}x"),
+        _target(f"API calls, initial sync of {main}", "<= 300",
+                _get(big, "engine", "api_calls"), lambda v: v <= 300, "{:,}"),
+        _target(f"sync worker peak RSS, {main}", f"< {RSS_LIMIT_MB} MB", rss,
+                lambda v: v < RSS_LIMIT_MB, "{:.0f} MB"),
+        _target(f"sync worker peak RSS, {main} / {small}", "within 25%",
+                _scale_ratio(rss, demo_rss), lambda v: abs(v - 1) <= 0.25, "{:.2f}x"),
+        _target(f"reconciliation of {main}: peak RSS", f"< {RSS_LIMIT_MB} MB",
+                _get(big, "reconcile", "worker_peak_rss_mb"), lambda v: v < RSS_LIMIT_MB,
+                "{:.0f} MB"),
+        _target(f"reconciliation of {main}: time / {base_name}'s", "<= 13x",
+                _scale_ratio(_get(big, "reconcile", "seconds"),
+                             _get(base, "reconcile", "seconds")),
+                lambda v: v <= 13, "{:.2f}x"),
+        _target(f"incremental after {_get(big, 'incremental', 'changes') or 10_000:,} changes "
+                f"on {main}: wall time", "< 10 s", _get(big, "incremental", "seconds"),
+                lambda v: v < 10, "{:.1f} s"),
+        _target(f"incremental on {main}: API calls", "<= 25",
+                _get(big, "incremental", "api_calls"), lambda v: v <= 25, "{:,}"),
+    ]  # fmt: skip
+    for case in _get(big, "audience", "cases") or [{"label": "(not run)", "median_ms": None}]:
+        rows.append(_target(f"audience size on {main}: {case['label']}", "< 1 s",
+                            case["median_ms"], lambda v: v < 1000, "{:,.0f} ms"))  # fmt: skip
+    during = _get(big, "disconnect", "requests", "during the purge audiences page")
+    rows += [
+        _target(f"disconnect with delete, {main}: peak RSS", f"< {RSS_LIMIT_MB} MB",
+                _get(big, "disconnect", "rss_peak_mb"), lambda v: v < RSS_LIMIT_MB,
+                "{:.0f} MB"),
+        _target(f"disconnect with delete, {main}: audiences page p95 during it", "< 1 s",
+                _get(during, "p95_ms"), lambda v: v < 1000, "{:,} ms"),
+    ]  # fmt: skip
+    return rows
+
+
+def scale_summary_lines(scale: dict) -> list[str]:
+    return [
+        f"  {t.verdict:<14} {t.figure}: {t.shown or '-'} (target {t.target})"
+        for t in scale_targets(scale)
+    ]
+
+
+def _limits_table(figures: dict) -> list[str]:
+    """Engine, read path and bare COPYs side by side: absolute and as fractions of the COPYs."""
+    copy = figures.get("copy") or {}
+    indexed = _get(copy, "indexed", "rows_per_second")
+    bare = _get(copy, "bare", "rows_per_second")
+    rows = []
+    for label, run in (
+        ("(a) bare COPY, table with its indexes", copy.get("indexed")),
+        ("(b) bare COPY, no secondary indexes", copy.get("bare")),
+        ("(c) engine, writes discarded (read path)", figures.get("read_path")),
+        ("(d) engine (initial sync)", figures.get("engine")),
+    ):
+        if not run:
+            continue
+        speed = run.get("rows_per_second") or run.get("records_per_second")
+        worker = run.get("worker_cpu_seconds", run.get("client_cpu_seconds"))
+        rows.append([
+            label, f"{speed:,.0f}", _x(_scale_ratio(speed, indexed)),
+            _x(_scale_ratio(speed, bare)), _seconds(run.get("seconds")), _seconds(worker),
+            _seconds(run.get("backend_cpu_seconds")), _seconds(run.get("postgres_cpu_seconds")),
+        ])  # fmt: skip
+    headers = ["", "rows/s", "÷ (a)", "÷ (b)", "wall", "worker / client CPU",
+               "COPY backend CPU", "PostgreSQL CPU (server)"]  # fmt: skip
+    lines = _table(headers, rows)
+    build = _get(copy, "bare", "index_build_seconds")
+    if build is not None:
+        lines += [
+            f"Building the secondary indexes after (b): {build:,.1f} s; (b) with the build: "
+            f"{_get(copy, 'bare', 'with_index_build_rows_per_second'):,} rows/s. "
+            f"{copy['rows']:,} rows, {copy['bytes'] / 2**20:,.0f} MB of COPY text.",
+            "",
+        ]
+    size = figures.get("table")
+    if size:
+        lines += [
+            f"Record table after the sync: heap {size['heap_mb']:,} MB, indexes "
+            f"{size['indexes_mb']:,} MB.",
+            "",
+        ]
+    return lines
+
+
+def render_scale(results: dict) -> str:
+    """bench/RESULTS-scale.md."""
+    scale = results["parts"]["scale"]
+    lines = [
+        "# Scale benchmark results (issue 16)",
+        "",
+        "Written by `python -m bench --part scale --profile P`: regenerate it, never edit it by "
+        "hand. What each figure is: `bench/scale.py`.",
+        "",
+        *_machine(results["machine"], results.get("options", {})),
+        f"Load average over the scale part: {scale.get('load_average_at_start')} at start, "
+        f"{scale.get('load_average_at_end')} at end.",
+        "",
+        "## Targets",
+        "",
+        *_table(
+            ["figure", "target", "measured", ""],
+            [[t.figure, t.target, t.shown, t.verdict] for t in scale_targets(scale)],
+        ),
+    ]
+    for name, figures in scale.get("profiles", {}).items():
+        lines += [f"## {name}: the engine against the machine's limits", ""]
+        lines += _limits_table(figures)
+        runs = {k: figures[k] for k in ("engine", "read_path", "reconcile", "incremental")
+                if figures.get(k)}  # fmt: skip
+        lines += [f"### {name}: the runs", "", *_sync_table(runs)]
+        if figures.get("audience"):
+            lines += [f"### {name}: audience size estimates", ""]
+            lines += _audience({"audience": figures["audience"]})[2:]
+        purge = figures.get("disconnect")
+        if purge:
+            rows = [[name, s["n"], s["p50_ms"], s["p95_ms"], s["max_ms"]]
+                    for name, s in purge["requests"].items()]  # fmt: skip
+            lines += [
+                f"### {name}: disconnect with data deletion",
+                "",
+                f"{purge.get('deleted', 0):,} of {purge['records']:,} records purged in "
+                f"{purge['seconds']:,.1f} s ({purge.get('records_per_second', 0):,}/s; "
+                f"{purge['left']:,} left when the measurement stopped); RSS "
+                f"{purge['rss_start_mb']} MB at start, peak {purge['rss_peak_mb']} MB; "
+                f"{purge['error_count']} failed requests.",
+                "",
+                *_table(["phase and request", "n", "p50 ms", "p95 ms", "max ms"], rows),
+            ]
+    demo = scale.get("demo")
+    if demo:
+        small = demo["profile"]
+        lines += [f"## {small} (the memory yardstick)", "", *_sync_table({small: demo})]
+    return "\n".join(lines).rstrip() + "\n"

@@ -5,15 +5,42 @@
 Runs every slice of the run in this process (``sync_run_execute(inline=True)``), as a queue
 worker would one after another, with this process's Salesforce settings pointed at the
 emulator. Engine settings come from the environment (e.g. INGESTION_READ_MODE=rest).
+With BENCH_DISCARD_WRITES=1 the engine runs whole but its record writer only consumes the
+COPY text it made (the ``scale`` part's "read path": everything but the database's work).
 Exits 0 when the run was worked on, whatever its outcome (the run row records it).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from bench.database import django_setup
+
+DISCARD_WRITES = "BENCH_DISCARD_WRITES"
+
+
+def discard_writes() -> None:
+    """Replace the PostgreSQL record writer's per-batch write by one that only takes the
+    batch's COPY text (already parsed and encoded by the engine) and reports its rows written.
+
+    The smallest seam of ingestion/engine/records.py: reading, parsing, encoding, the
+    read-ahead thread, checkpoints and run bookkeeping all run as they do for real. When the
+    write path is restructured, this is the one place to follow it; it fails loudly rather
+    than measuring the real writer under the wrong name.
+    """
+    from ingestion.engine import records
+
+    writer = getattr(records, "_PostgresWriter", None)
+    if writer is None or not hasattr(writer, "_write_batch_pg"):
+        raise RuntimeError("bench.worker: the record writer's seam moved; update discard_writes")
+
+    def consume(self, cursor, batch) -> int:
+        len(batch.text)  # the bytes the engine made; nothing goes to the database
+        return batch.rows
+
+    writer._write_batch_pg = consume
 
 
 def main(argv: list[str]) -> int:
@@ -22,6 +49,8 @@ def main(argv: list[str]) -> int:
     from demo.story import salesforce_settings
     from ingestion.services.sync import sync_run_execute
 
+    if os.environ.get(DISCARD_WRITES) == "1":
+        discard_writes()
     with salesforce_settings(base_url):
         outcome = sync_run_execute(run_id=run_id, inline=True)
     print(json.dumps(outcome), flush=True)

@@ -120,3 +120,23 @@ def test_reconciliation_is_queued_daily_for_idle_loaded_connections(
     sync_run_execute(run_id=run.pk, inline=True, config=engine_config)
     assert reconcile_due() == 0
     assert reconcile_due(now=timezone.now() + timedelta(hours=25)) == 1
+
+
+def test_a_reconciliation_page_stages_exactly_its_ids(sync_connection, engine_config):
+    """COPY on PostgreSQL, the ORM elsewhere: the same rows, whatever an Id holds."""
+    from ingestion.engine.passes import apply_pass_page
+    from ingestion.engine.state import PassState, Purpose
+
+    run = SyncRun.objects.create(connection=sync_connection, kind=SyncRun.Kind.RECONCILE)
+    state = PassState(Purpose.RECONCILE, (), timezone.now())
+    ids = ["003000000000001AAA", "003000000000002AAA", "003\t\\odd\nId"]
+    read, _ = apply_pass_page(
+        connection_id=sync_connection.pk,
+        sobject="Contact",
+        run_id=run.pk,
+        state=state,
+        rows=[{"Id": sf_id} for sf_id in ids],
+    )
+    assert read == 3
+    staged = ReconcileSeenId.objects.filter(run=run).values_list("sobject", "sf_id")
+    assert sorted(staged) == sorted(("Contact", sf_id) for sf_id in ids)

@@ -1,0 +1,146 @@
+"""The scale part's report (bench/RESULTS-scale.md): the engine as a fraction of the bare
+COPYs, and the 10M figures judged beside seed-example's in the same run."""
+
+from bench import cli, report
+from bench.worker import discard_writes
+from tests.bench.test_report import sync
+
+
+def copy_run(rows_per_second: int, **more) -> dict:
+    return {
+        "seconds": 800_000 / rows_per_second,
+        "rows_per_second": rows_per_second,
+        "backend_cpu_seconds": 40.0,
+        "postgres_cpu_seconds": 45.0,
+        "client_cpu_seconds": 3.0,
+        **more,
+    }
+
+
+def profile(name: str, scale: float, *, engine_speed: int, copy_speed: int) -> dict:
+    records = int(800_000 * scale)
+    figures = {
+        "profile": name,
+        "engine": sync(profile=name, records=records, records_per_second=engine_speed,
+                       seconds=records / engine_speed),
+        "read_path": sync(profile=name, records_per_second=30_000, seconds=records / 30_000),
+        "copy": {
+            "rows": records,
+            "bytes": records * 900,
+            "indexed": copy_run(copy_speed),
+            "bare": copy_run(copy_speed * 2, index_build_seconds=12.0,
+                             with_index_build_rows_per_second=copy_speed * 2 - 100),
+        },
+        "table": {"heap_mb": 900, "indexes_mb": 400},
+        "reconcile": sync(profile=name, seconds=40.0 * scale, worker_peak_rss_mb=150.0),
+    }  # fmt: skip
+    return figures
+
+
+def scale_results(**big) -> dict:
+    enterprise = profile("enterprise", 12.5, engine_speed=9_000, copy_speed=10_000)
+    enterprise.update(
+        incremental=sync(seconds=7.0, api_calls=20, changes=10_000),
+        audience={"runs": 7, "cases": [
+            {"label": "Fast", "holds": "contacts", "size": 10, "median_ms": 300.0,
+             "min_ms": 290.0, "max_ms": 310.0},
+            {"label": "Slow", "holds": "leads", "size": 20, "median_ms": 1500.0,
+             "min_ms": 1400.0, "max_ms": 1600.0},
+        ]},
+        disconnect={"seconds": 900.0, "rss_start_mb": 80, "rss_peak_mb": 110, "left": 0,
+                    "records": 10_000_000, "deleted": 10_000_000,
+                    "records_per_second": 11_111, "error_count": 0, "errors": [], "requests": {
+                        "during the purge audiences page": {"n": 40, "p50_ms": 80,
+                                                             "p95_ms": 450, "max_ms": 900}}},
+    )  # fmt: skip
+    enterprise.update(big)
+    return {
+        "profile": "enterprise",
+        "baseline": "seed-example",
+        "demo": sync(profile="demo", worker_peak_rss_mb=160.0),
+        "profiles": {
+            "seed-example": profile("seed-example", 1, engine_speed=14_000, copy_speed=10_000),
+            "enterprise": enterprise,
+        },
+    }
+
+
+def verdicts(scale: dict) -> dict[str, str]:
+    return {t.figure: t.verdict for t in report.scale_targets(scale)}
+
+
+def test_each_scale_figure_is_judged_against_its_target():
+    judged = verdicts(scale_results())
+    assert (
+        judged["initial sync seed-example: engine records/s / bare COPY into the indexed table"]
+        == "met"
+    )  # 14,000 / 10,000
+    assert (
+        judged["initial sync enterprise: engine records/s / bare COPY into the indexed table"]
+        == "NOT MET"
+    )  # 9,000 / 10,000
+    # 10M at 9,000/s against 800K at 14,000/s: 19.4x the time.
+    assert judged["initial sync enterprise: time / seed-example's"] == "NOT MET"
+    assert judged["sync worker peak RSS, enterprise"] == "met"
+    assert judged["sync worker peak RSS, enterprise / demo"] == "met"  # 180 / 160
+    assert judged["reconciliation of enterprise: time / seed-example's"] == "met"  # 12.5x
+    assert judged["incremental after 10,000 changes on enterprise: wall time"] == "met"
+    assert judged["audience size on enterprise: Slow"] == "NOT MET"
+    assert judged["disconnect with delete, enterprise: audiences page p95 during it"] == "met"
+
+
+def test_a_worker_far_above_the_demo_misses_the_memory_target():
+    bloated = scale_results(engine=sync(profile="enterprise", worker_peak_rss_mb=290.0))
+    judged = verdicts(bloated)
+    assert judged["sync worker peak RSS, enterprise"] == "met"
+    assert judged["sync worker peak RSS, enterprise / demo"] == "NOT MET"  # 1.81x
+
+
+def test_steps_left_out_are_not_measured():
+    scale = scale_results()
+    del scale["profiles"]["enterprise"]["disconnect"]
+    assert verdicts(scale)["disconnect with delete, enterprise: peak RSS"] == "not measured"
+
+
+def test_the_markdown_gives_each_speed_as_fractions_of_both_copies():
+    results = {"machine": {"cpu": "x"}, "options": {"profile": "enterprise"}}
+    text = report.render_scale({**results, "parts": {"scale": scale_results()}})
+    assert "# Scale benchmark results (issue 16)" in text
+    assert "| (d) engine (initial sync) | 14,000 | 1.40x | 0.70x |" in text
+    assert "| (c) engine, writes discarded (read path) | 30,000 | 3.00x | 1.50x |" in text
+    assert "Building the secondary indexes after (b): 12.0 s" in text
+    assert "## enterprise: the engine against the machine's limits" in text
+    assert "### enterprise: disconnect with data deletion" in text
+
+
+def test_scale_is_asked_for_by_name_never_run_by_default(tmp_path):
+    parser = cli.build_parser()
+    everything = cli.options_from(parser.parse_args([]), tmp_path)
+    assert "scale" not in everything.parts
+    scale = cli.options_from(
+        parser.parse_args(["--part", "scale", "--profile", "enterprise", "--copy-limit", "5"]),
+        tmp_path,
+    )
+    assert (scale.parts, scale.profile, scale.copy_limit) == (("scale",), "enterprise", 5)
+    assert scale.scale_changes == 10_000
+
+
+def test_the_scale_part_writes_its_own_report_and_leaves_results_md_alone(tmp_path):
+    results = {"machine": {"cpu": "x"}, "options": {}, "parts": {"scale": scale_results()}}
+    cli._write(results, tmp_path)
+    assert (tmp_path / "RESULTS-scale.md").exists()
+    assert (tmp_path / "results-scale.json").exists()
+    assert not (tmp_path / "RESULTS.md").exists()
+
+
+def test_discarded_writes_consume_the_copy_text_and_count_its_rows(monkeypatch):
+    from ingestion.engine import records
+
+    # Restored after the test: discard_writes patches the class for the worker's lifetime.
+    monkeypatch.setattr(
+        records._PostgresWriter, "_write_batch_pg", records._PostgresWriter._write_batch_pg
+    )
+    discard_writes()
+    batch = records._Lines(read=3, deleted=1, rows=2, text=b"line\nline\n")
+    writer = records._PostgresWriter(1, "Contact", None, None)
+    assert writer._write_batch_pg(None, batch) == 2  # no cursor: nothing reaches a database
