@@ -32,15 +32,17 @@ def discard_writes() -> None:
     """
     from ingestion.engine import records
 
-    writer = getattr(records, "_PostgresWriter", None)
-    if writer is None or not hasattr(writer, "_write_batch_pg"):
+    # Through the indexes (_PostgresWriter) and into a first load's table (_LoadWriter).
+    writers = [getattr(records, name, None) for name in ("_PostgresWriter", "_LoadWriter")]
+    if not all(writer and "_write_batch_pg" in vars(writer) for writer in writers):
         raise RuntimeError("bench.worker: the record writer's seam moved; update discard_writes")
 
     def consume(self, cursor, batch) -> int:
         len(batch.text)  # the bytes the engine made; nothing goes to the database
         return batch.rows
 
-    writer._write_batch_pg = consume
+    for writer in writers:
+        writer._write_batch_pg = consume
 
 
 def main(argv: list[str]) -> int:

@@ -14,13 +14,11 @@ import csv
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db import connection as db
 from django.utils import timezone
 
 from ingestion.engine.records import WriteStats, merge_fields, stage_seen_ids, sweep_unseen
 from ingestion.engine.state import FieldPlan, PassState, Purpose
 from ingestion.engine.values import csv_converters, facet_fields, typed_from_csv
-from ingestion.models import ReconcileSeenId
 
 
 def formula_fields(plan: FieldPlan) -> list[str]:
@@ -71,30 +69,11 @@ def apply_pass_page(
         if row:
             values[sf_id] = row
     if state.purpose == Purpose.RECONCILE:
-        stage_seen(run_id=run_id, sobject=sobject, ids=ids)
+        stage_seen_ids(run_id=run_id, sobject=sobject, ids=ids)
     changed = merge_fields(
         connection_id=connection_id, sobject=sobject, values=values, facet_fields=facet_fields
     )
     return len(ids), changed
-
-
-def stage_seen(*, run_id: int, sobject: str, ids: list[str]) -> None:
-    """Remember the Ids of one page a reconciliation saw (see ReconcileSeenId).
-
-    On PostgreSQL through COPY: staging every Id through the ORM's INSERTs was most of a
-    reconciliation (bench scale part, seed-example: 80 s; 100,000 Ids in 7.7 s against 2.5 s
-    by COPY, 10M Ids in about 13 minutes), and it built a model instance per Id.
-    """
-    if db.vendor != "postgresql":
-        stage_seen_ids(run_id=run_id, sobject=sobject, ids=ids)
-        return
-    table = ReconcileSeenId._meta.db_table
-    with (
-        db.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} (run_id, sobject, sf_id) FROM STDIN") as copy,
-    ):
-        for sf_id in ids:
-            copy.write_row((run_id, sobject, sf_id))
 
 
 def finish_pass(*, connection_id: int, sobject: str, run_id: int, state: PassState) -> int:

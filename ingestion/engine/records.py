@@ -444,11 +444,25 @@ def _merge_pg(
 
 
 def stage_seen_ids(*, run_id: int, sobject: str, ids: list[str]) -> None:
-    """Remember Ids a reconciliation saw (see ReconcileSeenId)."""
-    ReconcileSeenId.objects.bulk_create(
-        [ReconcileSeenId(run_id=run_id, sobject=sobject, sf_id=sf_id) for sf_id in ids],
-        batch_size=5000,
-    )
+    """Remember the Ids of one page a reconciliation saw (see ReconcileSeenId).
+
+    On PostgreSQL through COPY: staging every Id through the ORM's INSERTs was most of a
+    reconciliation (bench scale part, seed-example: 80 s; 100,000 Ids in 7.7 s against 2.5 s
+    by COPY, 10M Ids in about 13 minutes), and it built a model instance per Id.
+    """
+    if db.vendor != "postgresql":
+        ReconcileSeenId.objects.bulk_create(
+            [ReconcileSeenId(run_id=run_id, sobject=sobject, sf_id=sf_id) for sf_id in ids],
+            batch_size=5000,
+        )
+        return
+    table = ReconcileSeenId._meta.db_table
+    with (
+        db.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} (run_id, sobject, sf_id) FROM STDIN") as copy,
+    ):
+        for sf_id in ids:
+            copy.write_row((run_id, sobject, sf_id))
 
 
 def sweep_unseen(

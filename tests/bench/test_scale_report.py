@@ -136,11 +136,13 @@ def test_the_scale_part_writes_its_own_report_and_leaves_results_md_alone(tmp_pa
 def test_discarded_writes_consume_the_copy_text_and_count_its_rows(monkeypatch):
     from ingestion.engine import records
 
-    # Restored after the test: discard_writes patches the class for the worker's lifetime.
-    monkeypatch.setattr(
-        records._PostgresWriter, "_write_batch_pg", records._PostgresWriter._write_batch_pg
-    )
+    # Restored after the test: discard_writes patches the classes for the worker's lifetime.
+    for writer in (records._PostgresWriter, records._LoadWriter):
+        monkeypatch.setattr(writer, "_write_batch_pg", vars(writer)["_write_batch_pg"])
     discard_writes()
     batch = records._Lines(read=3, deleted=1, rows=2, text=b"line\nline\n")
-    writer = records._PostgresWriter(1, "Contact", None, None)
-    assert writer._write_batch_pg(None, batch) == 2  # no cursor: nothing reaches a database
+    through_indexes = records._PostgresWriter(1, "Contact", None, None)
+    first_load = records._LoadWriter(1, "Contact", None, None, "load_table")
+    # No cursor: nothing reaches a database, whichever writer a load uses.
+    assert through_indexes._write_batch_pg(None, batch) == 2
+    assert first_load._write_batch_pg(None, batch) == 2
