@@ -19,7 +19,9 @@ from bench.database import DatabaseError, create_database, database_url, django_
 from emulator.data.profiles import PROFILES
 
 BENCH_DIR = Path(__file__).resolve().parent
-PARTS = ("initial", "rest", "incremental", "memory", "latency", "audience", "site", "tick")
+PARTS = ("initial", "rest", "incremental", "memory", "latency", "audience", "site", "tick", "fleet")
+# Run only when asked for: the fleet runs for a quarter of an hour and writes its own report.
+ON_REQUEST = ("fleet",)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +49,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out-dir", type=Path, help="where results go (default: bench/)")
     parser.add_argument(
+        "--fleet-connections", type=int, default=300, help="fleet part: connections (300)"
+    )
+    parser.add_argument(
+        "--fleet-minutes",
+        type=float,
+        default=25.0,
+        help="fleet part: the longest it runs; it ends sooner once every connection's "
+        "incremental has come due and started (25)",
+    )
+    parser.add_argument(
+        "--fleet-interval",
+        type=int,
+        default=10,
+        help="fleet part: incremental schedule in minutes (10; the reported run uses 10)",
+    )
+    parser.add_argument(
+        "--fleet-workers",
+        type=int,
+        nargs=2,
+        default=(2, 0),
+        metavar=("DEFAULT", "LOADS"),
+        help="fleet part: Q_WORKERS and Q_LOADS_WORKERS of its two clusters (2 0)",
+    )
+    parser.add_argument(
         "--tls",
         action="store_true",
         help="the emulated orgs serve HTTPS, as Salesforce does (a certificate made at start, "
@@ -56,10 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def options_from(args: argparse.Namespace, log_dir: Path):
+    from bench.fleet_run import FleetOptions
     from bench.parts import Options
 
+    default = [p for p in PARTS if p not in ON_REQUEST]
     return Options(
-        parts=tuple(p for p in PARTS if p in (args.parts or PARTS)),
+        parts=tuple(p for p in PARTS if p in (args.parts or default)),
         profile=args.profile or ("tiny" if args.quick else "seed-example"),
         small_profile="tiny" if args.quick else "demo",
         changes=100 if args.quick else 1000,
@@ -70,6 +98,14 @@ def options_from(args: argparse.Namespace, log_dir: Path):
         fleet_connections=100 if args.quick else 1000,
         site_rows=2_000 if args.quick else 120_000,
         tls=args.tls,
+        fleet=FleetOptions(
+            connections=args.fleet_connections,
+            minutes=args.fleet_minutes,
+            interval_minutes=args.fleet_interval,
+            workers=args.fleet_workers[0],
+            loads_workers=args.fleet_workers[1],
+        ),
+        out_dir=_out_dir(args),
     )
 
 
@@ -139,6 +175,11 @@ def _write(results: dict, out_dir: Path) -> None:
     from bench import report
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    # The fleet part writes its own report (RESULTS-fleet.md); RESULTS.md leaves it out.
+    parts = {name: figures for name, figures in results["parts"].items() if name not in ON_REQUEST}
+    if not parts:
+        return
+    results = {**results, "parts": parts}
     (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out_dir / "RESULTS.md").write_text(report.render(results))
     print("\nTargets")

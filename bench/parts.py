@@ -8,10 +8,10 @@ org and an empty copy.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench import audience_size, fleet, site_load
+from bench import audience_size, fleet, fleet_run, site_load
 from bench.cli import PARTS
 from bench.org import BenchOrg, Sync, vacuum_analyze
 from demo import story
@@ -38,6 +38,8 @@ class Options:
     fleet_connections: int = 1000  # the scheduler tick's fleet
     site_rows: int = 120_000  # the CSV list imported while the site is timed
     tls: bool = False  # the emulator serves HTTPS (its own certificate, trusted for the run)
+    fleet: fleet_run.FleetOptions = field(default_factory=fleet_run.FleetOptions)
+    out_dir: Path | None = None  # where the fleet part writes RESULTS-fleet.md
 
 
 def run_parts(options: Options) -> dict:
@@ -58,6 +60,9 @@ def run_parts(options: Options) -> dict:
         results["site"] = site_load.run_part(options.log_dir, rows=options.site_rows)
     if "tick" in wanted:
         results["tick"] = fleet.tick_part(connections=options.fleet_connections)
+    if "fleet" in wanted:
+        out_dir = options.out_dir or options.log_dir
+        results["fleet"] = fleet_run.fleet_part(options.fleet, options.log_dir, out_dir)
     return {name: results[name] for name in PARTS if name in results}
 
 
