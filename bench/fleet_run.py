@@ -190,14 +190,22 @@ def fleet_part(options: FleetOptions, log_dir: Path, out_dir: Path) -> dict:
 
 
 class _loads_queue:
-    """This process queues initial loads where the loads cluster takes them."""
+    """This process queues initial loads where the loads cluster takes them, and keeps the
+    alert emails connecting sends (ten tenants share each org's approvals) off the console."""
+
+    values = {
+        "INGESTION_LOADS_QUEUE": LOADS_QUEUE,
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
 
     def __enter__(self):
-        self.saved = settings.INGESTION_LOADS_QUEUE
-        settings.INGESTION_LOADS_QUEUE = LOADS_QUEUE
+        self.saved = {name: getattr(settings, name) for name in self.values}
+        for name, value in self.values.items():
+            setattr(settings, name, value)
 
     def __exit__(self, *exc):
-        settings.INGESTION_LOADS_QUEUE = self.saved
+        for name, value in self.saved.items():
+            setattr(settings, name, value)
 
 
 def _fresh_tenants(count: int) -> list[Workspace]:
