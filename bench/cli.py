@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="fleet part: incremental schedule in minutes (10; the reported run uses 10)",
     )
     parser.add_argument(
+        "--fleet-big-profile",
+        choices=sorted(PROFILES),
+        default="demo",
+        help="fleet part: the one larger org connected when incrementals begin (demo)",
+    )
+    parser.add_argument(
         "--fleet-workers",
         type=int,
         nargs=2,
@@ -102,6 +108,7 @@ def options_from(args: argparse.Namespace, log_dir: Path):
             connections=args.fleet_connections,
             minutes=args.fleet_minutes,
             interval_minutes=args.fleet_interval,
+            big_profile=args.fleet_big_profile,
             workers=args.fleet_workers[0],
             loads_workers=args.fleet_workers[1],
         ),

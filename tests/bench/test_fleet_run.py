@@ -4,7 +4,7 @@ runs only when asked for (it takes a quarter of an hour)."""
 from datetime import UTC, datetime, timedelta
 
 from bench.cli import build_parser, options_from
-from bench.fleet_run import fleet_plan, percentiles, render, start_lags
+from bench.fleet_run import _tick_times, fleet_plan, percentiles, render, start_lags
 from ingestion.models import SyncRun
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -57,6 +57,7 @@ def test_the_report_says_whether_the_target_is_met():
         "start_lag_seconds": {"incremental": lag, "initial": lag},
         "incremental_lag_during_big_load": {"count": 0},
         "tick": {"count": 0, "taken_over": 0},
+        "tick_queue_wait": {"count": 0},
         "taken_over_warnings": 0,
         "big_load": {"profile": "demo", "status": "not connected"},
         "cluster_rss_mb": {
@@ -89,3 +90,18 @@ def test_each_org_is_connected_once_per_tenant_within_five_approvals_per_user():
     assert max(per_user.values()) == 5
     assert plan[0] == (0, 2, "integration@org2.example.com")
     assert plan[-1] == (9, 31, "admin@org31.example.com")
+
+
+def test_tick_times_come_from_the_cluster_log(tmp_path):
+    log = tmp_path / "default.log"
+    log.write_text(
+        "2026-11-29 13:00:48,731 INFO django-q: Process-38cc processing pluto-one "
+        "'ingestion.tasks.scheduler_tick' [primer_sf: scheduler tick]\n"
+        "2026-11-29 13:00:48,800 INFO django-q: Process-38cc processing sync-1-2-3 "
+        "'ingestion.tasks.sync_run_execute'\n"
+        "2026-11-29 13:00:49,205 INFO django-q: Processed "
+        "'ingestion.tasks.scheduler_tick' (pluto-one)\n"
+    )
+    (begin, end), *others = _tick_times(log).values()
+    assert not others
+    assert round(end - begin, 3) == 0.474

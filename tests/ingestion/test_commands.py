@@ -118,6 +118,13 @@ def test_the_tick_runs_twice_a_minute_half_a_minute_apart(db):
     first, second = ticks
     assert (first.minutes, second.minutes) == (1, 1)
     assert abs((second.next_run - first.next_run).total_seconds() - 30) < 5
+    # Added to a running system: half a minute after the first tick, whatever its phase.
+    Schedule.objects.filter(pk=second.pk).delete()
+    Schedule.objects.filter(pk=first.pk).update(next_run=first.next_run - timedelta(seconds=17))
+    _call("setupschedules")
+    first.refresh_from_db()
+    second = Schedule.objects.get(name="primer_sf: scheduler tick (half past)")
+    assert (second.next_run - first.next_run).total_seconds() == 30
     # A later deploy keeps their phase.
     Schedule.objects.filter(pk=second.pk).update(next_run=first.next_run + timedelta(seconds=31))
     _call("setupschedules")

@@ -9,10 +9,12 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 TICK = "ingestion.tasks.scheduler_tick"
-# name -> (task, schedule_type, minutes, seconds after now of the first run). django-q2's
-# schedule() refuses duplicate names, so the rows are upserted here instead.
+FIRST_TICK = "primer_sf: scheduler tick"
+# name -> (task, schedule_type, minutes, seconds after the first tick's next run of the first
+# run, or 0: now). django-q2's schedule() refuses duplicate names, so the rows are upserted here
+# instead.
 SCHEDULES = {
-    "primer_sf: scheduler tick": (TICK, Schedule.MINUTES, 1, 0),
+    FIRST_TICK: (TICK, Schedule.MINUTES, 1, 0),
     # The same tick half a minute later: a django-q2 schedule runs at most once a minute, so
     # with one tick a sync that comes due just after it waits a minute for the next. Two ticks
     # halve the wait (bench/RESULTS-fleet.md: start lag p95 with one tick and with two).
@@ -26,7 +28,6 @@ class Command(BaseCommand):
     help = "Create or update the periodic tasks (scheduler tick, reconciliation, refreshes)."
 
     def handle(self, *args, **options) -> None:
-        now = timezone.now()
         for name, (func, schedule_type, minutes, offset) in SCHEDULES.items():
             defaults = {
                 "func": func,
@@ -38,6 +39,16 @@ class Command(BaseCommand):
             _, created = Schedule.objects.update_or_create(
                 name=name,
                 defaults=defaults,
-                create_defaults={**defaults, "next_run": now + timedelta(seconds=offset)},
+                create_defaults={**defaults, "next_run": _first_run(offset)},
             )
             self.stdout.write(f"{'Created' if created else 'Updated'} schedule {name!r} ({func}).")
+
+
+def _first_run(offset: int):
+    """Now, or ``offset`` seconds after the first tick's next run: a deploy that adds the
+    second tick to a running system puts it half a minute after the first, whatever its phase
+    (django-q2 keeps a schedule on its minute grid, so the two stay apart)."""
+    if not offset:
+        return timezone.now()
+    first = Schedule.objects.get(name=FIRST_TICK).next_run
+    return first + timedelta(seconds=offset)
