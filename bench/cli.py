@@ -74,9 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--fleet-workers",
         type=int,
         nargs=2,
-        default=(2, 0),
+        default=(2, 6),
         metavar=("DEFAULT", "LOADS"),
-        help="fleet part: Q_WORKERS and Q_LOADS_WORKERS of its two clusters (2 0)",
+        help="fleet part: Q_WORKERS and Q_LOADS_WORKERS of its two clusters (2 6)",
     )
     parser.add_argument(
         "--tls",
