@@ -19,9 +19,13 @@ from bench.database import DatabaseError, create_database, database_url, django_
 from emulator.data.profiles import PROFILES
 
 BENCH_DIR = Path(__file__).resolve().parent
-PARTS = ("initial", "rest", "incremental", "memory", "latency", "audience", "site", "tick")
-# Outside the default run (and CI): hours of work and gigabytes of disk at 10M records.
-EXTRA_PARTS = ("scale",)
+PARTS = (
+    "initial", "rest", "incremental", "memory", "latency", "audience", "site", "tick", "fleet",
+    "scale",
+)  # fmt: skip
+# Run only when asked for, each into a report of its own: the fleet runs for a quarter of an
+# hour, the scale part for hours with gigabytes of disk at 10M records.
+ON_REQUEST = ("fleet", "scale")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="parts",
         nargs="+",
         action="extend",
-        choices=PARTS + EXTRA_PARTS,
+        choices=PARTS,
         help="the parts to run (repeatable; default: all but scale)",
     )
     parser.add_argument(
@@ -73,6 +77,36 @@ def build_parser() -> argparse.ArgumentParser:
         "of the ratio targets, runs its steps whole)",
     )
     parser.add_argument(
+        "--fleet-connections", type=int, default=300, help="fleet part: connections (300)"
+    )
+    parser.add_argument(
+        "--fleet-minutes",
+        type=float,
+        default=25.0,
+        help="fleet part: the longest it runs; it ends sooner once every connection's "
+        "incremental has come due and started (25)",
+    )
+    parser.add_argument(
+        "--fleet-interval",
+        type=int,
+        default=10,
+        help="fleet part: incremental schedule in minutes (10; the reported run uses 10)",
+    )
+    parser.add_argument(
+        "--fleet-big-profile",
+        choices=sorted(PROFILES),
+        default="demo",
+        help="fleet part: the one larger org connected when incrementals begin (demo)",
+    )
+    parser.add_argument(
+        "--fleet-workers",
+        type=int,
+        nargs=2,
+        default=(2, 6),
+        metavar=("DEFAULT", "LOADS"),
+        help="fleet part: Q_WORKERS and Q_LOADS_WORKERS of its two clusters (2 6)",
+    )
+    parser.add_argument(
         "--tls",
         action="store_true",
         help="the emulated orgs serve HTTPS, as Salesforce does (a certificate made at start, "
@@ -82,10 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def options_from(args: argparse.Namespace, log_dir: Path):
+    from bench.fleet_run import FleetOptions
     from bench.parts import Options
 
+    default = [p for p in PARTS if p not in ON_REQUEST]
     return Options(
-        parts=tuple(p for p in PARTS + EXTRA_PARTS if p in (args.parts or PARTS)),
+        parts=tuple(p for p in PARTS if p in (args.parts or default)),
         profile=args.profile or ("tiny" if args.quick else "seed-example"),
         small_profile="tiny" if args.quick else "demo",
         changes=100 if args.quick else 1000,
@@ -100,6 +136,15 @@ def options_from(args: argparse.Namespace, log_dir: Path):
         scale_skip=tuple(args.scale_skip),
         scale_changes=100 if args.quick else 10_000,
         purge_seconds=args.purge_seconds,
+        fleet=FleetOptions(
+            connections=args.fleet_connections,
+            minutes=args.fleet_minutes,
+            interval_minutes=args.fleet_interval,
+            big_profile=args.fleet_big_profile,
+            workers=args.fleet_workers[0],
+            loads_workers=args.fleet_workers[1],
+        ),
+        out_dir=_out_dir(args),
     )
 
 
@@ -176,11 +221,14 @@ def _write(results: dict, out_dir: Path) -> None:
     from bench import report
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    parts = results["parts"]
+    parts = dict(results["parts"])
     scale = parts.pop("scale", None)
+    # The fleet part writes its own report (RESULTS-fleet.md); RESULTS.md leaves it out.
+    parts = {name: figures for name, figures in parts.items() if name not in ON_REQUEST}
     if parts:
-        (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-        (out_dir / "RESULTS.md").write_text(report.render(results))
+        plain = {**results, "parts": parts}
+        (out_dir / "results.json").write_text(json.dumps(plain, indent=2) + "\n")
+        (out_dir / "RESULTS.md").write_text(report.render(plain))
         print("\nTargets")
         print("\n".join(report.summary_lines(parts)))
         print(f"\nWrote {out_dir / 'RESULTS.md'} and {out_dir / 'results.json'}")

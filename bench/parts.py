@@ -8,11 +8,11 @@ org and an empty copy.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench import audience_size, fleet, scale, site_load
-from bench.cli import EXTRA_PARTS, PARTS
+from bench import audience_size, fleet, fleet_run, scale, site_load
+from bench.cli import PARTS
 from bench.org import BenchOrg, Sync, vacuum_analyze
 from demo import story
 from ingestion.models import SyncRun
@@ -42,6 +42,8 @@ class Options:
     scale_skip: tuple[str, ...] = ()  # scale: steps left out
     scale_changes: int = 10_000  # scale: changes before the incremental sync
     purge_seconds: float | None = None  # scale: stop the purge after this long (None: finish)
+    fleet: fleet_run.FleetOptions = field(default_factory=fleet_run.FleetOptions)
+    out_dir: Path | None = None  # where the fleet part writes RESULTS-fleet.md
 
 
 def run_parts(options: Options) -> dict:
@@ -62,9 +64,12 @@ def run_parts(options: Options) -> dict:
         results["site"] = site_load.run_part(options.log_dir, rows=options.site_rows)
     if "tick" in wanted:
         results["tick"] = fleet.tick_part(connections=options.fleet_connections)
+    if "fleet" in wanted:
+        out_dir = options.out_dir or options.log_dir
+        results["fleet"] = fleet_run.fleet_part(options.fleet, options.log_dir, out_dir)
     if "scale" in wanted:
         results["scale"] = scale.scale_part(options)
-    return {name: results[name] for name in PARTS + EXTRA_PARTS if name in results}
+    return {name: results[name] for name in PARTS if name in results}
 
 
 def _main_org(options: Options, wanted: set[str], results: dict) -> Sync:

@@ -267,7 +267,7 @@ def banner(plan: Plan) -> list[str]:
         f"admin     {site}/admin/  (ops: ops@example.com / primer-demo)",
         f"emulator  {plan.emulator_url}/  (control API {plan.emulator_url}/__emulator__/;"
         " sign in to Salesforce as integration@example.com / emulator)",
-        "worker    manage.py qcluster; schedules: scheduler tick every minute, reconcile hourly",
+        "worker    manage.py qcluster; schedules: scheduler tick twice a minute, reconcile hourly",
         "Ctrl-C stops all three.",
         "",
     ]

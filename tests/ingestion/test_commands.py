@@ -1,5 +1,6 @@
 """The ingestion management commands, through call_command."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -109,3 +110,23 @@ def test_setupschedules_upserts_by_name(db):
     tick = Schedule.objects.get(name="primer_sf: scheduler tick")
     assert tick.func == "ingestion.tasks.scheduler_tick"
     assert Schedule.objects.filter(name="primer_sf: scheduler tick").count() == 1
+
+
+def test_the_tick_runs_twice_a_minute_half_a_minute_apart(db):
+    _call("setupschedules")
+    ticks = Schedule.objects.filter(func="ingestion.tasks.scheduler_tick").order_by("next_run")
+    first, second = ticks
+    assert (first.minutes, second.minutes) == (1, 1)
+    assert abs((second.next_run - first.next_run).total_seconds() - 30) < 5
+    # Added to a running system: half a minute after the first tick, whatever its phase.
+    Schedule.objects.filter(pk=second.pk).delete()
+    Schedule.objects.filter(pk=first.pk).update(next_run=first.next_run - timedelta(seconds=17))
+    _call("setupschedules")
+    first.refresh_from_db()
+    second = Schedule.objects.get(name="primer_sf: scheduler tick (half past)")
+    assert (second.next_run - first.next_run).total_seconds() == 30
+    # A later deploy keeps their phase.
+    Schedule.objects.filter(pk=second.pk).update(next_run=first.next_run + timedelta(seconds=31))
+    _call("setupschedules")
+    second.refresh_from_db()
+    assert (second.next_run - first.next_run).total_seconds() == 31
