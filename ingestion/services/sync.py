@@ -173,13 +173,12 @@ def _finish(ctx: RunContext) -> None:
         _check_field_visibility(ctx, objects)  # before the commit: its calls count in the run
 
     def work() -> None:
-        loaded = _all_loaded(run.connection, states)
-        if loaded:
-            # Indexed and swapped in with the run's end (and within its time): audiences see
-            # the whole new copy from this commit on.
-            load_finish(connection_id=run.connection_id)
+        # A load under way is indexed and swapped in with the run's end (and within its time),
+        # whatever the run covered: audiences see the new copy from this commit on. Objects
+        # still to load (a run of some objects, one that failed) go through the indexes later.
+        load_finish(connection_id=run.connection_id)
         sync_run_finish(run=run, status=status, code=code, message=message)
-        if loaded:
+        if _all_loaded(run.connection, states):
             _mark_initial_sync(run.connection)
 
     ctx.commit(work)

@@ -15,6 +15,7 @@ from ingestion import partitions
 from ingestion.models import IngestedRecord, RecordLoad, SyncRun
 from ingestion.services.cursors import connection_resync
 from ingestion.services.purge import data_purge_execute, data_purge_request
+from ingestion.services.runs import sync_run_enqueue
 from ingestion.services.sync import sync_run_execute
 from tests.ingestion.test_sync_engine import _assert_local_copy_equals, _run, _seed
 
@@ -98,6 +99,32 @@ def test_the_load_writes_into_a_table_without_indexes_until_it_completes(
     assert not IngestedRecord.objects.filter(connection=sync_connection).exists()
     sync_run_execute(run_id=run.pk, inline=True, config=small_pages)
     assert _assert_attached(sync_connection) == table
+
+
+def test_a_first_load_of_some_objects_is_attached_when_its_run_ends(
+    sync_connection, fake_org, engine_config
+):
+    """A run that loads only Contact still ends with its records readable; the objects loaded
+    by later runs go through the attached partition's indexes."""
+    _seed(fake_org)
+    run = sync_run_enqueue(
+        connection=sync_connection,
+        kind=SyncRun.Kind.INITIAL,
+        trigger=SyncRun.Trigger.COMMAND,
+        sobjects=["Contact"],
+    )
+    sync_run_execute(run_id=run.pk, inline=True, config=engine_config)
+    table = _assert_attached(sync_connection)
+    _assert_local_copy_equals(sync_connection, fake_org, "Contact")
+    sync_connection.refresh_from_db()
+    assert sync_connection.initial_sync_completed_at is None  # Account is still to load
+
+    _run(sync_connection, config=engine_config)
+    assert partitions.partition_of(sync_connection.pk) == table  # no second load, no swap
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)
+    sync_connection.refresh_from_db()
+    assert sync_connection.initial_sync_completed_at is not None
 
 
 def test_audience_queries_still_use_the_indexes(sync_connection, fake_org, engine_config):
