@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -198,8 +199,11 @@ def _create(cursor, name: str, *, secondary_indexes: bool) -> list[str]:
         "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary",
         [TABLE],
     )
+    # On PostgreSQL the record table is partitioned: its indexes read "ON ONLY public.…", and
+    # left so, the statement would index the parent instead of the copy.
+    target = re.compile(rf" ON (?:ONLY )?(?:public\.)?{TABLE} ")
     return [
-        definition.replace(f" ON public.{TABLE} ", f" ON {name} ").replace(
+        target.sub(f" ON {name} ", definition, count=1).replace(
             f"INDEX {index} ", f"INDEX {name}_{n} "
         )
         for n, (index, definition) in enumerate(cursor.fetchall())

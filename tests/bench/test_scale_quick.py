@@ -35,6 +35,11 @@ def test_the_scale_part_measures_every_step_and_leaves_no_copy_table(tmp_path):
                 "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'bench_scale%'"
             )
             assert left.fetchone()[0] == 0
+            # The deferred indexes were built on the copy, never on the record table itself.
+            on_records = conn.execute(
+                "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'bench_scale%'"
+            )
+            assert on_records.fetchone()[0] == 0
     finally:
         drop_database(DATABASE_URL)
     scale = json.loads((tmp_path / "results-scale.json").read_text())["parts"]["scale"]
