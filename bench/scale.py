@@ -136,11 +136,15 @@ def measure_profile(profile: str, steps: tuple[str, ...], options, out: dict, sa
 def table_size() -> dict:
     """The record table's heap (with TOAST) and index sizes, in MB."""
     with db.cursor() as cursor:
+        # Summed over the partitions: a partitioned table has no storage of its own.
         cursor.execute(
-            "SELECT pg_table_size(%s), pg_indexes_size(%s)", [TABLE, TABLE]
-        )  # fmt: skip
+            "SELECT coalesce(sum(pg_table_size(relid)), 0)::bigint, "
+            "coalesce(sum(pg_indexes_size(relid)), 0)::bigint "
+            "FROM pg_partition_tree(%s) WHERE isleaf",
+            [TABLE],
+        )
         heap, indexes = cursor.fetchone()
-    return {"heap_mb": round(heap / 2**20), "indexes_mb": round(indexes / 2**20)}
+    return {"heap_mb": round(heap / 2**20, 1), "indexes_mb": round(indexes / 2**20, 1)}
 
 
 # --- the machine's limits: a bare COPY of the same rows ------------------------------------

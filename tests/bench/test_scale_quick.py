@@ -46,6 +46,7 @@ def test_the_scale_part_measures_every_step_and_leaves_no_copy_table(tmp_path):
     tiny = scale["profiles"]["tiny"]
     assert tiny["read_path"]["records"] == tiny["engine"]["records"] > 0
     assert tiny["copy"]["rows"] == tiny["engine"]["records"]
+    assert tiny["table"]["heap_mb"] + tiny["table"]["indexes_mb"] > 0  # the partitions' sizes
     assert tiny["copy"]["indexed"]["rows_per_second"] > 0
     assert tiny["copy"]["bare"]["index_build_seconds"] >= 0
     assert tiny["reconcile"]["api_calls"] > 0
