@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import reduce
 
 from django.db import connection as db
-from django.db.models import F, JSONField, Q, QuerySet, Value
+from django.db.models import JSONField, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform, compile_json_path
 from django.db.models.functions import Upper
 from django.db.models.lookups import (
@@ -35,7 +35,6 @@ from django.db.models.lookups import (
     IsNull,
     IStartsWith,
     LessThan,
-    Lookup,
 )
 from django.utils import timezone
 
@@ -183,30 +182,6 @@ def _contains(name: str, value: object, *, facet: bool = True) -> Q:
         return Q(Exact(_text(name), value))
     lhs = _json(name)
     return Q(lhs.get_lookup("exact")(lhs, _jsonb(value)))
-
-
-class AnyOfArray(Lookup):
-    """``lhs = ANY(ARRAY(subquery))`` (PostgreSQL): the subquery runs once, as an InitPlan, and
-    its keys are looked up in ``lhs``'s index in key order, instead of a nested loop probing
-    the index once per row of a de-duplicated, often spilled, subquery. Same three-valued
-    result as ``IN (subquery)``."""
-
-    lookup_name = "any_of_array"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
-        rhs_sql, rhs_params = compiler.compile(self.rhs)
-        return f"{lhs_sql} = ANY({rhs_sql})", (*lhs_params, *rhs_params)
-
-
-def _in(lhs, rows: QuerySet) -> Q:
-    """``lhs IN (rows)``, rows being a one-column values() queryset."""
-    if _postgres():
-        from django.contrib.postgres.expressions import ArraySubquery
-
-        return Q(AnyOfArray(lhs, ArraySubquery(rows)))
-    return Q(In(lhs, rows))
 
 
 def _any(qs: list[Q]) -> Q:
@@ -359,14 +334,14 @@ class TreeCompiler:
             return self.person_at_accounts(condition_q(cond))
         if cond.sobject == "Contact" and self.target == "Account":
             contacts = self.records("Contact").filter(condition_q(cond))
-            return _in(F("sf_id"), contacts.values(account=_text("AccountId")))
+            return Q(sf_id__in=contacts.values(account=_text("AccountId")))
         return NEVER  # a Contact condition on a Lead, or the other way round
 
     def person_at_accounts(self, account_q: Q | _Never) -> Q | _Never:
         if account_q is NEVER:
             return NEVER
         accounts = self.records("Account").filter(account_q).values("sf_id")
-        return _in(_text(PERSON_ACCOUNT_FIELD[self.target]), accounts)
+        return Q(In(_text(PERSON_ACCOUNT_FIELD[self.target]), accounts))
 
     def related(self, node: Related) -> Q | _Never:
         rows = self.records(node.sobject).filter(
@@ -375,14 +350,12 @@ class TreeCompiler:
         if node.sobject == "Opportunity":
             account_ids = rows.values(account=_text("AccountId"))
             if self.target == "Account":
-                return _in(F("sf_id"), account_ids)
-            return _in(_text(PERSON_ACCOUNT_FIELD[self.target]), account_ids)
+                return Q(sf_id__in=account_ids)
+            return Q(In(_text(PERSON_ACCOUNT_FIELD[self.target]), account_ids))
         if self.target == "Account":
-            contacts = self.records("Contact").filter(
-                _in(F("sf_id"), rows.values(c=_text("ContactId")))
-            )
-            return _in(F("sf_id"), contacts.values(account=_text("AccountId")))
-        return _in(F("sf_id"), rows.values(person=_text(CAMPAIGN_MEMBER_FIELD[self.target])))
+            contacts = self.records("Contact").filter(sf_id__in=rows.values(c=_text("ContactId")))
+            return Q(sf_id__in=contacts.values(account=_text("AccountId")))
+        return Q(sf_id__in=rows.values(person=_text(CAMPAIGN_MEMBER_FIELD[self.target])))
 
 
 def _is_account(node) -> bool:
