@@ -35,6 +35,7 @@ def test_facet_containment_can_use_the_filtered_objects_own_index(ready_connecti
     with db.cursor() as cursor:  # all undone with the test's transaction
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending foreign-key checks
         cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT ingested_record_unique_id")
+        cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT ingestion_ingestedrecord_pkey")
         cursor.execute("DROP INDEX aud_rec_created_idx")
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = criteria_records(connection=ready_connection, target="Account", tree=tree).explain()
