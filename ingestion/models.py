@@ -197,9 +197,10 @@ class IngestedRecord(models.Model):
             )
         ]
         # Deliberately no other B-tree index: each one slows the bulk upsert, and every lookup
-        # starts with (connection, sobject). PostgreSQL also gets a GIN index on facets
-        # (migration 0005) for audience filters. On PostgreSQL the table is partitioned by
-        # connection and its primary key is (id, connection_id) (migration 0010).
+        # starts with (connection, sobject). PostgreSQL also gets GIN indexes on facets, one
+        # per object audience criteria filter on (migrations 0005, 0011). On PostgreSQL the
+        # table is partitioned by connection and its primary key is (id, connection_id)
+        # (migration 0010).
 
     def __str__(self) -> str:
         return f"{self.sobject} {self.sf_id}"
