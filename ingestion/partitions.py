@@ -94,7 +94,7 @@ def load_discard(*, connection_id: int) -> None:
     if not partitioned():
         return
     for load in RecordLoad.objects.select_for_update().filter(connection_id=connection_id):
-        _execute(f"DROP TABLE IF EXISTS {load.table}")
+        _drop(load.table)
         load.delete()
 
 
@@ -113,8 +113,7 @@ def load_finish(*, connection_id: int) -> bool:
     _build_indexes(table, connection_id)
     indexed = time.monotonic()
     if previous:
-        _execute(f"ALTER TABLE {PARENT} DETACH PARTITION {previous}")
-        _execute(f"DROP TABLE {previous}")
+        _detach_and_drop(previous)
     else:
         _execute(f"DELETE FROM {DEFAULT} WHERE connection_id = %s", [connection_id])
     _execute(f"ALTER TABLE {PARENT} ATTACH PARTITION {table} FOR VALUES IN ({int(connection_id)})")
@@ -135,8 +134,7 @@ def partition_drop(*, connection_id: int) -> bool:
     table = partition_of(connection_id) if partitioned() else None
     if table is None:
         return False
-    _execute(f"ALTER TABLE {PARENT} DETACH PARTITION {table}")
-    _execute(f"DROP TABLE {table}")
+    _detach_and_drop(table)
     return True
 
 
@@ -246,6 +244,24 @@ def _retarget_index(definition: str, name: str, table: str) -> str:
 def _retarget_statistics(definition: str, name: str, table: str) -> str:
     (rest,) = _STATISTICS.match(definition).groups()
     return f"CREATE STATISTICS {name} {rest} FROM {table}"
+
+
+def _detach_and_drop(table: str) -> None:
+    _settle_deferred_checks()
+    _execute(f"ALTER TABLE {PARENT} DETACH PARTITION {table}")
+    _execute(f"DROP TABLE {table}")
+
+
+def _drop(table: str) -> None:
+    _settle_deferred_checks()
+    _execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _settle_deferred_checks() -> None:
+    """Run now the foreign-key checks Django defers to commit: PostgreSQL refuses to drop a
+    table with checks still pending on its rows ("pending trigger events"), which happens
+    when its rows were written earlier in the same transaction."""
+    _execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _has_rows(table: str, connection_id: int) -> bool:
