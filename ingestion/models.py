@@ -213,6 +213,9 @@ class RecordLoad(models.Model):
 
     connection = models.OneToOneField(Connection, on_delete=models.CASCADE, related_name="+")
     table = models.CharField(max_length=63)
+    # The connection's previous copy is rows in the DEFAULT partition (stored before
+    # partitioning), not a partition: the swap carries over from them and deletes them.
+    from_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -18,6 +18,13 @@ has loaded, ``load_finish`` in one transaction:
 4. swaps: detaches and drops the previous partition (or deletes the DEFAULT rows) and
    attaches the new table as the connection's partition.
 
+Swaps take turns (``_swap_turn``). ATTACH holds the DEFAULT partition exclusively, so two
+finishers that had each touched it earlier in their transactions would wait for each other
+until PostgreSQL killed one. A load therefore knows from its start whether its previous copy
+is in the DEFAULT partition (``RecordLoad.from_default``), and only such a load reads it, after
+taking its turn; every other load does all but the swap without waiting for anyone.
+https://www.postgresql.org/docs/15/sql-altertable.html#SQL-ALTERTABLE-DESC-ATTACH-PARTITION
+
 Until then every read goes to the previous copy: a full resync serves it until the new one is
 complete. Incremental syncs write through the attached partition's indexes.
 
@@ -78,14 +85,16 @@ def load_begin(*, connection: Connection, fresh: bool = False) -> str | None:
             if fresh:
                 _execute(f"TRUNCATE {load.table}")
             return load.table
-        if not fresh and (partition_of(connection.pk) or _has_rows(DEFAULT, connection.pk)):
+        previous = partition_of(connection.pk)
+        from_default = previous is None and _has_rows(DEFAULT, connection.pk)
+        if not fresh and (previous or from_default):
             return None  # loaded before: incremental writes go through the indexes
         table = f"{PARENT}_c{connection.pk}_{uuid.uuid4().hex[:8]}"
         _execute(
             f"CREATE TABLE {table} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING COMPRESSION "
             "INCLUDING STORAGE)"
         )
-        RecordLoad.objects.create(connection=connection, table=table)
+        RecordLoad.objects.create(connection=connection, table=table, from_default=from_default)
         return table
 
 
@@ -106,15 +115,19 @@ def load_finish(*, connection_id: int) -> bool:
         return False
     table, previous = load.table, partition_of(connection_id)
     started = time.monotonic()
-    if previous or _has_rows(DEFAULT, connection_id):
-        _carry_over(table, previous or DEFAULT, connection_id)
+    if load.from_default:
+        _swap_turn()  # before reading the DEFAULT partition (see the module's docstring)
+        _carry_over(table, DEFAULT, connection_id)
+    elif previous:
+        _carry_over(table, previous, connection_id)
     carried = time.monotonic()
     _add_unique_key(table)
     _build_indexes(table, connection_id)
     indexed = time.monotonic()
+    _swap_turn()
     if previous:
         _detach_and_drop(previous)
-    else:
+    if load.from_default:
         _execute(f"DELETE FROM {DEFAULT} WHERE connection_id = %s", [connection_id])
     _execute(f"ALTER TABLE {PARENT} ATTACH PARTITION {table} FOR VALUES IN ({int(connection_id)})")
     load.delete()
@@ -246,7 +259,19 @@ def _retarget_statistics(definition: str, name: str, table: str) -> str:
     return f"CREATE STATISTICS {name} {rest} FROM {table}"
 
 
+# pg_advisory_xact_lock's key for the turn to swap partitions: any number of our own.
+_SWAP_LOCK_KEY = 0x5F5F_0010
+
+
+def _swap_turn() -> None:
+    """Wait until no other transaction is swapping; the turn is held until this one ends.
+    Taken before a swap's first lock on the DEFAULT partition, so no swap waits for a lock
+    held by another that waits for it."""
+    _execute("SELECT pg_advisory_xact_lock(%s)", [_SWAP_LOCK_KEY])
+
+
 def _detach_and_drop(table: str) -> None:
+    _swap_turn()
     _settle_deferred_checks()
     _execute(f"ALTER TABLE {PARENT} DETACH PARTITION {table}")
     _execute(f"DROP TABLE {table}")

@@ -67,10 +67,23 @@ def _execute_slice(run_id: int, config: EngineConfig, on_progress: Progress | No
     finally:
         ctx.stop_heartbeat()
     if finished:
-        _finish(ctx)
-        return {"run": run_id, "status": ctx.run.status}
+        return _end(ctx)
     _release(ctx)
     return {"run": run_id, "status": "continue"}
+
+
+def _end(ctx: RunContext) -> dict:
+    """Finish the run; should its final commit fail, the run fails then and there rather
+    than looking alive until the stale-run takeover."""
+    try:
+        _finish(ctx)
+    except LeaseLost:
+        logger.info("run %s: lease lost or cancelled before its end", ctx.run.pk)
+        return {"run": ctx.run.pk, "status": "stopped"}
+    except Exception as error:
+        _fail(ctx, error)
+        raise
+    return {"run": ctx.run.pk, "status": ctx.run.status}
 
 
 def _run_slice(ctx: RunContext) -> bool:

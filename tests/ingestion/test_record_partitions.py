@@ -2,11 +2,13 @@
 a table without indexes, attached as the connection's partition when complete (PostgreSQL,
 ingestion/partitions.py). SQLite keeps one plain table; its behaviour is tested elsewhere."""
 
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from django.db import connection as db
+from django.db import transaction
 from django.utils import timezone
 
 from audiences.models import Audience, AudienceMember
@@ -286,3 +288,96 @@ def test_disconnect_mid_load_drops_the_load_table(sync_connection, fake_org, sma
     assert not _fetch("SELECT to_regclass(%s)", [table])[0][0]
     assert data_purge_execute(purge_id=purge.pk, inline=True)["status"] == "done"
     assert not RecordLoad.objects.exists()
+
+
+def test_loads_of_two_connections_finishing_at_once_both_attach(
+    transactional_db, connection_factory, monkeypatch
+):
+    """ATTACH holds the DEFAULT partition exclusively; two finishers that had both read it
+    earlier in their transactions waited for each other (PostgreSQL then kills one: its run
+    stayed "running" until taken over). Both finish their work, then both swap."""
+    connections = [connection_factory(), connection_factory()]
+    for connection in connections:
+        partitions.load_begin(connection=connection)
+    both_indexed = threading.Barrier(len(connections), timeout=30)
+    build = partitions._build_indexes
+
+    def build_then_wait(table, connection_id):
+        build(table, connection_id)
+        both_indexed.wait()
+
+    monkeypatch.setattr(partitions, "_build_indexes", build_then_wait)
+    errors = []
+
+    def finish(connection):
+        try:
+            with transaction.atomic():
+                partitions.load_finish(connection_id=connection.pk)
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=finish, args=(c,)) for c in connections]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert errors == []
+        assert all(partitions.partition_of(c.pk) for c in connections)
+    finally:
+        for connection in connections:
+            partitions.partition_drop(connection_id=connection.pk)
+
+
+def _move_into_default(connection):
+    """The connection's copy as it was stored before partitioning: rows in DEFAULT."""
+    table = partitions.partition_of(connection.pk)
+    with db.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {PARENT} DETACH PARTITION {table}")
+        cursor.execute(f"INSERT INTO {PARENT} SELECT * FROM {table}")
+        cursor.execute(f"DROP TABLE {table}")
+    return _fetch(
+        f"SELECT count(*) FROM {PARENT}_default WHERE connection_id = %s", [connection.pk]
+    )
+
+
+def test_a_full_resync_replaces_a_copy_stored_before_partitioning(
+    sync_connection, fake_org, engine_config
+):
+    _seed(fake_org)
+    _run(sync_connection, config=engine_config)
+    assert _move_into_default(sync_connection) == [(12,)]
+    contact = IngestedRecord.objects.get(sobject="Contact", data__Name="Ada 1")
+    assert partitions.load_begin(connection=sync_connection) is None  # loaded before
+
+    run = connection_resync(connection=sync_connection, trigger=SyncRun.Trigger.ADMIN, full=True)
+    assert RecordLoad.objects.get(connection=sync_connection).from_default
+    sync_run_execute(run_id=run.pk, inline=True, config=engine_config)
+
+    _assert_attached(sync_connection)
+    default_rows = f"SELECT count(*) FROM {PARENT}_default WHERE connection_id = %s"
+    assert _fetch(default_rows, [sync_connection.pk]) == [(0,)]
+    kept = IngestedRecord.objects.get(sf_id=contact.sf_id)
+    assert (kept.pk, kept.first_seen_at) == (contact.pk, contact.first_seen_at)
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)
+
+
+def test_the_upgrade_marks_a_load_under_way_over_a_copy_in_default(
+    sync_connection, fake_org, engine_config
+):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("ingestion.migrations.0012_record_load_from_default")
+    _seed(fake_org)
+    _run(sync_connection, config=engine_config)
+    _move_into_default(sync_connection)
+    load = partitions.load_begin(connection=sync_connection, fresh=True)
+    RecordLoad.objects.update(from_default=False)  # as 0012's new column starts
+    with db.schema_editor() as editor:
+        migration.mark_loads_under_way(apps, editor)
+    assert RecordLoad.objects.get(table=load).from_default

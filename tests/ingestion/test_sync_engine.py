@@ -389,3 +389,34 @@ def test_bulk_jobs_of_the_same_org_through_another_connection_use_up_the_cap(
     sync_run_execute(run_id=run.pk, inline=True, config=engine_config)
     run.refresh_from_db()
     assert run.status == SyncRun.Status.SUCCEEDED
+
+
+def test_a_run_whose_final_commit_fails_is_marked_failed_and_the_next_one_finishes(
+    sync_connection, fake_org, engine_config, monkeypatch
+):
+    """Not left "running" with a lease nobody renews until the stale-run takeover."""
+    from django.db import OperationalError
+
+    from ingestion.services import sync
+
+    _seed(fake_org)
+    real_load_finish = sync.load_finish
+
+    def deadlocked(**kwargs):
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr(sync, "load_finish", deadlocked)
+    with pytest.raises(OperationalError):
+        _run(sync_connection, config=engine_config)
+    failed = SyncRun.objects.get()
+    assert (failed.status, failed.error_code) == (SyncRun.Status.FAILED, "internal_error")
+    assert failed.lease_token == ""
+    sync_connection.refresh_from_db()
+    assert sync_connection.initial_sync_completed_at is None
+
+    monkeypatch.setattr(sync, "load_finish", real_load_finish)
+    assert _run(sync_connection, config=engine_config).status == SyncRun.Status.SUCCEEDED
+    sync_connection.refresh_from_db()
+    assert sync_connection.initial_sync_completed_at is not None
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)

@@ -1,8 +1,12 @@
 """End-to-end ingestion tests: the real client and engine against the emulator on loopback."""
 
 import base64
+import os
+import uuid
 
+import psycopg
 import pytest
+import redis
 import requests
 
 from connections.models import Connection
@@ -14,6 +18,30 @@ from ingestion.services.sync import sync_run_execute
 from tests.connections.emulated import start_emulator
 
 ALL_OBJECTS = ["Lead", "Contact", "Account", "Opportunity", "Campaign", "CampaignMember"]
+POSTGRES = os.environ.get("PRIMER_SF_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+
+
+@pytest.fixture
+def database(request):
+    """A PostgreSQL database of the test's own, for our side's child processes; dropped after.
+    Named by the test's module, so one left behind by a killed run says whose it was."""
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    name = f"primer_sf_{module}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"{POSTGRES}/{name}"
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def broker(request):
+    """The test module's own Redis database (its ``REDIS`` URL), empty before and after."""
+    url = request.module.REDIS
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
 
 
 @pytest.fixture

@@ -17,17 +17,14 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import defaultdict
 
 import psycopg
 import pytest
-import redis
 
 from emulator.registry import MultiOrgServer, OrgRegistry
-from tests.ingestion.e2e.test_kill_worker import ROOT
+from tests.ingestion.e2e.test_kill_worker import ROOT, Side
 
-POSTGRES = os.environ.get("PRIMER_SF_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("PRIMER_SF_TEST_REDIS_HOSTS", "redis://127.0.0.1:6379/14")
 ORGS = 8
 OBJECTS = ("Account", "Contact", "Lead", "Opportunity", "Campaign", "CampaignMember")
@@ -48,37 +45,6 @@ print(" ".join(map(str, ids)))
 """
 # "Process-… processing sync-<connection>-<run>-<time> 'ingestion.tasks.sync_run_execute'"
 PROCESSING = re.compile(r"processing (sync-(\d+)-(\d+)-\d+) 'ingestion\.tasks\.sync_run_execute'")
-
-
-@pytest.fixture
-def database():
-    name = f"primer_sf_two_hosts_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{POSTGRES}/{name}"
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def broker():
-    client = redis.Redis.from_url(REDIS)
-    client.flushdb()  # this test's own Redis database
-    yield REDIS
-    client.flushdb()
-
-
-def _manage(env: dict, *args: str, **extra) -> str:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        env={**env, **extra},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout.strip()
 
 
 def _start_host(env: dict, log_path) -> subprocess.Popen:
@@ -116,12 +82,16 @@ def _runs(url: str) -> list[tuple]:
         ).fetchall()
 
 
-def _wait_until_done(url: str, deadline: float) -> list[tuple]:
+def _wait_until_done(url: str, deadline: float, logs: dict) -> list[tuple]:
     while True:
         runs = _runs(url)
         if runs and all(status not in ("queued", "running") for _, _, status, _ in runs):
             return runs
-        assert time.monotonic() < deadline, runs
+        if time.monotonic() >= deadline:
+            tails = {name: path.read_text(errors="replace")[-6000:] for name, path in logs.items()}
+            pytest.fail(
+                f"runs not done: {runs}\n" + "\n".join(f"== {n}\n{t}" for n, t in tails.items())
+            )
         time.sleep(1)
 
 
@@ -169,29 +139,25 @@ def test_two_hosts_share_the_work_and_run_each_sync_once(database, broker, tmp_p
         "LOG_LEVEL": "INFO",
     }
     logs = {name: tmp_path / f"{name}.log" for name in ("host-a", "host-b")}
-    hosts = {}
+    side, hosts = Side(env), {}
     try:
-        _manage(env, "migrate", "--noinput")
+        side.manage("migrate", "--noinput")
         tokens = [
             (org.user_list[0].username, org.issue_tokens(org.user_list[0].username))
             for org in registry.orgs
         ]
-        setup = _manage(env, "shell", "-c", SETUP, HOST_TOKENS=json.dumps(tokens))
-        ids = setup.splitlines()[-1].split()
+        ids = side.shell(SETUP, HOST_TOKENS=json.dumps(tokens)).split()
         for name, log_path in logs.items():
             hosts[name] = _start_host(env, log_path)
         for log_path in logs.values():
             _wait_until_running(log_path, time.monotonic() + 120)
         for connection_id in ids:
-            _manage(env, "sync", connection_id)  # an initial load each, queued on Redis
-        runs = _wait_until_done(database, time.monotonic() + 300)
+            side.manage("sync", connection_id)  # an initial load each, queued on Redis
+        runs = _wait_until_done(database, time.monotonic() + 300, logs)
         # The tick as the scheduler runs it: nothing is stale, so nothing is taken over.
-        tick = _manage(
-            env,
-            "shell",
-            "-c",
+        tick = side.shell(
             "import json; from ingestion.services.schedule import schedule_tick; "
-            "print(json.dumps(schedule_tick()))",
+            "print(json.dumps(schedule_tick()))"
         )
     finally:
         for host in hosts.values():
@@ -220,7 +186,7 @@ def test_two_hosts_share_the_work_and_run_each_sync_once(database, broker, tmp_p
         assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), spans
     for path in logs.values():
         assert "looks abandoned" not in path.read_text()
-    assert json.loads(tick.splitlines()[-1])["taken_over"] == 0
+    assert json.loads(tick)["taken_over"] == 0
     # Every copy is complete: each org's live records, each once.
     copies = _copies(database)
     for org in registry.orgs:

@@ -14,16 +14,12 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 
-import psycopg
 import pytest
-import redis
 
 from emulator import EmulatorServer, Org
 from tests.ingestion.e2e.test_kill_worker import ROOT, Side
 
-POSTGRES = os.environ.get("PRIMER_SF_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("PRIMER_SF_TEST_REDIS", "redis://127.0.0.1:6379/13")
 DAILY, CEILING = 100, 30  # the org's allocation; syncs of both connections stop at 30 calls
 LATENCY_MS, STALE_SECONDS = 3500, 3  # every call outlasts the stale threshold
@@ -70,24 +66,6 @@ while not stop.exists():
     time.sleep(0.5)
 print(json.dumps({"taken_over": taken}))
 """
-
-
-@pytest.fixture
-def database():
-    name = f"primer_sf_w13_two_workers_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{POSTGRES}/{name}"
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def broker():
-    client = redis.Redis.from_url(REDIS)
-    client.flushdb()  # this test's own Redis database
-    yield REDIS
-    client.flushdb()
 
 
 class TwoWorkers(Side):
