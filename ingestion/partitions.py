@@ -54,6 +54,8 @@ logger = logging.getLogger(__name__)
 
 PARENT = IngestedRecord._meta.db_table
 DEFAULT = f"{PARENT}_default"
+# Every column but the generated account_sf_id, which PostgreSQL computes and refuses to be
+# given (IngestedRecord).
 _COLUMNS = (
     "id, connection_id, sobject, sf_id, data, facets, system_modstamp, is_deleted, deleted_at, "
     "first_seen_at, last_seen_at, last_sync_run_id"
@@ -90,9 +92,11 @@ def load_begin(*, connection: Connection, fresh: bool = False) -> str | None:
         if not fresh and (previous or from_default):
             return None  # loaded before: incremental writes go through the indexes
         table = f"{PARENT}_c{connection.pk}_{uuid.uuid4().hex[:8]}"
+        # GENERATED: the table computes account_sf_id as the parent does (and ATTACH
+        # requires a generated column of the parent to be generated in the partition).
         _execute(
-            f"CREATE TABLE {table} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING COMPRESSION "
-            "INCLUDING STORAGE)"
+            f"CREATE TABLE {table} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING GENERATED "
+            "INCLUDING COMPRESSION INCLUDING STORAGE)"
         )
         RecordLoad.objects.create(connection=connection, table=table, from_default=from_default)
         return table

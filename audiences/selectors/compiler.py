@@ -2,8 +2,9 @@
 
 How a tree compiles (one query per target object; see ``audience_records``):
 - a condition on the target's own object tests ``IngestedRecord.data`` directly;
-- Account conditions on people become ``data->>'AccountId' IN (matching accounts)`` (leads use
-  ``ConvertedAccountId``), and sibling Account conditions of a group share one subquery;
+- Account conditions on people become ``account_sf_id IN (matching accounts)`` (the column
+  holds a contact's AccountId, a lead's ConvertedAccountId), and sibling Account conditions
+  of a group share one subquery;
 - Contact conditions on companies become ``sf_id IN (accounts of matching contacts)``;
 - ``related`` Opportunity / CampaignMember nodes become one subquery each, all their
   conditions holding on the same related record;
@@ -12,8 +13,8 @@ How a tree compiles (one query per target object; see ``audience_records``):
 On PostgreSQL equality on picklists, multi-select picklists and booleans compiles to JSONB
 containment on the record's facets (``facets @> '{"Industry": "Technology"}'``), served by
 their GIN ``jsonb_path_ops`` index (ingestion migration 0005); numbers compare as JSON values;
-relations use the expression indexes of migration 0002. SQLite gets the same semantics
-through key transforms (it has neither containment nor GIN).
+joins to accounts use ``account_sf_id`` and its index (ingestion migration 0013). SQLite gets
+the same semantics through key transforms (it has neither containment nor GIN).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from functools import reduce
 
 from django.db import connection as db
 from django.db.models import JSONField, Q, QuerySet, Value
-from django.db.models.fields.json import KeyTextTransform, KeyTransform, compile_json_path
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Upper
 from django.db.models.lookups import (
     Exact,
@@ -50,6 +51,7 @@ from audiences.criteria import (
     date_range,
 )
 from connections.models import Connection
+from ingestion.expressions import FieldText
 from ingestion.models import IngestedRecord
 from ingestion.selectors import FieldInfo, connection_progress, object_fields
 
@@ -58,8 +60,11 @@ from ingestion.selectors import FieldInfo, connection_progress, object_fields
 # still reach it), and never as a company.
 # Reference: https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_account.htm
 PERSON_ACCOUNT_FLAG = "IsPersonAccount"
-# A lead's account: Lead has no AccountId; once converted, ConvertedAccountId points at it.
-PERSON_ACCOUNT_FIELD = {"Contact": "AccountId", "Lead": "ConvertedAccountId"}
+# A record's account, as IngestedRecord.account_sf_id stores it: AccountId of a Contact or an
+# Opportunity; Lead has no AccountId, once converted ConvertedAccountId points at it. Joins go
+# through the column's index, which counts read without touching the rows (ingestion
+# migration 0013); an expression over data could not.
+ACCOUNT = "account_sf_id"
 CAMPAIGN_MEMBER_FIELD = {"Contact": "ContactId", "Lead": "LeadId"}
 
 
@@ -137,22 +142,6 @@ def audience_criteria_check(*, connection: Connection, holds: str, criteria: obj
 
 
 # --- compiling one condition on the record itself --------------------------------------------
-
-
-class FieldText(KeyTextTransform):
-    """``data->>'Name'``: SQL NULL for a missing key and for a JSON null, on both databases.
-
-    Django's own SQLite form returns the text 'null' for a JSON null (to tell it from a
-    missing key), which would make "is unknown" miss empty fields. The path is written into
-    the SQL as a literal (quotes doubled), not bound: SQLite uses an index on an expression
-    only when the query spells the same expression, constants included (audiences migration
-    0004). Reference: https://www.sqlite.org/expridx.html
-    """
-
-    def as_sqlite(self, compiler, connection):
-        lhs, params, key_transforms = self.preprocess_lhs(compiler, connection)
-        path = compile_json_path(key_transforms).replace("'", "''")
-        return f"JSON_EXTRACT({lhs}, '{path}')", tuple(params)
 
 
 def _text(name: str) -> FieldText:
@@ -334,27 +323,27 @@ class TreeCompiler:
             return self.person_at_accounts(condition_q(cond))
         if cond.sobject == "Contact" and self.target == "Account":
             contacts = self.records("Contact").filter(condition_q(cond))
-            return Q(sf_id__in=contacts.values(account=_text("AccountId")))
+            return Q(sf_id__in=contacts.values(ACCOUNT))
         return NEVER  # a Contact condition on a Lead, or the other way round
 
     def person_at_accounts(self, account_q: Q | _Never) -> Q | _Never:
         if account_q is NEVER:
             return NEVER
         accounts = self.records("Account").filter(account_q).values("sf_id")
-        return Q(In(_text(PERSON_ACCOUNT_FIELD[self.target]), accounts))
+        return Q(account_sf_id__in=accounts)
 
     def related(self, node: Related) -> Q | _Never:
         rows = self.records(node.sobject).filter(
             _combine("all", list(map(condition_q, node.conditions)))
         )
         if node.sobject == "Opportunity":
-            account_ids = rows.values(account=_text("AccountId"))
+            account_ids = rows.values(ACCOUNT)
             if self.target == "Account":
                 return Q(sf_id__in=account_ids)
-            return Q(In(_text(PERSON_ACCOUNT_FIELD[self.target]), account_ids))
+            return Q(account_sf_id__in=account_ids)
         if self.target == "Account":
             contacts = self.records("Contact").filter(sf_id__in=rows.values(c=_text("ContactId")))
-            return Q(sf_id__in=contacts.values(account=_text("AccountId")))
+            return Q(sf_id__in=contacts.values(ACCOUNT))
         return Q(sf_id__in=rows.values(person=_text(CAMPAIGN_MEMBER_FIELD[self.target])))
 
 
@@ -426,9 +415,9 @@ def _list_q(spec: AudienceSpec, target: str, csv_list) -> Q:
         return Q(pk__in=matched)
     if target == "Account":  # a people list in a companies audience: their accounts
         people = IngestedRecord.objects.filter(pk__in=matched, sobject="Contact")
-        return Q(sf_id__in=people.values(account=_text("AccountId")))
+        return Q(sf_id__in=people.values(ACCOUNT))
     accounts = IngestedRecord.objects.filter(pk__in=matched).values("sf_id")
-    return Q(In(_text(PERSON_ACCOUNT_FIELD[target]), accounts))
+    return Q(account_sf_id__in=accounts)
 
 
 def audience_records(*, spec: AudienceSpec, target: str) -> QuerySet[IngestedRecord]:

@@ -226,6 +226,7 @@ class _OrmWriter:
         )
 
 
+# Not account_sf_id: a generated column, which PostgreSQL computes and refuses to be given.
 _COLUMNS = (
     "connection_id, sobject, sf_id, data, facets, system_modstamp, is_deleted, deleted_at, "
     "first_seen_at, last_seen_at, last_sync_run_id"
