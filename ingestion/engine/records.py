@@ -8,11 +8,13 @@ Callers wrap a page's write and its checkpoint in one transaction.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import json
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -154,7 +156,34 @@ def write_records(
     else:
         writer = _PostgresWriter(connection_id, sobject, run_id, now)
     with rare_collections():
-        return writer.write(records, batch_size)
+        stats = writer.write(records, batch_size)
+    release_free_memory()
+    return stats
+
+
+def _find_malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (macOS, musl)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return None
+
+
+_MALLOC_TRIM = _find_malloc_trim()
+
+
+def release_free_memory() -> None:
+    """Hand the C heap's free pages back to the system once a page is written.
+
+    A page's rows, COPY text and read-ahead buffers are freed when it is written, but glibc
+    keeps what it freed for reuse, spread over the heap and the read-ahead thread's arena:
+    over a 10M-record load the worker's resident set grew page after page while Python's
+    live objects stayed under 70 MB (bench/README.md, "Worker memory at 10M").
+    ``malloc_trim(0)`` returns free pages from inside the heap too, in a few milliseconds.
+    https://man7.org/linux/man-pages/man3/malloc_trim.3.html
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 class _OrmWriter:

@@ -131,3 +131,26 @@ def test_text_with_escapes_and_any_script_is_stored_exactly(connection):
         connection, ParsedRecord(ID, data | {"Notes": "\r\n"}, "2026-01-01T10:00:00.000Z", False)
     )
     assert IngestedRecord.objects.get().data["Notes"] == "\r\n"  # through the upsert path too
+
+
+def test_each_written_page_hands_the_c_heaps_free_memory_back(connection, monkeypatch):
+    from ingestion.engine import records
+
+    trims = []
+    monkeypatch.setattr(records, "_MALLOC_TRIM", trims.append)
+    _write(connection, _rec("2026-01-01T00:00:00.000+0000", "Ada"))
+    _write(connection, _rec("2026-01-02T00:00:00.000+0000", "Ada Lovelace"))
+    assert trims == [0, 0]
+
+
+def test_malloc_trim_is_found_on_glibc_and_skipped_elsewhere(monkeypatch):
+    import platform
+
+    from ingestion.engine import records
+
+    if platform.libc_ver()[0] == "glibc":
+        assert records._find_malloc_trim() is not None
+    monkeypatch.setattr(records.ctypes.util, "find_library", lambda name: "libnothing.so.9")
+    assert records._find_malloc_trim() is None
+    monkeypatch.setattr(records, "_MALLOC_TRIM", None)
+    records.release_free_memory()  # nothing to call: no error
