@@ -53,8 +53,10 @@ def _execute_slice(run_id: int, config: EngineConfig, on_progress: Progress | No
     ctx = RunContext(run=lease[0], config=config, lease_token=lease[1])
     ctx.on_progress = on_progress
     ctx.start_heartbeat()
+    # One set of handlers for the slice and the run's end: a final commit that fails marks
+    # the run failed then and there, rather than leaving it looking alive until taken over.
     try:
-        finished = _run_slice(ctx)
+        return _slice(ctx)
     except RunPaused as pause:
         _pause(ctx, pause)
         return {"run": run_id, "status": "paused", "code": pause.code}
@@ -64,26 +66,20 @@ def _execute_slice(run_id: int, config: EngineConfig, on_progress: Progress | No
     except Exception as error:
         _fail(ctx, error)
         raise
+
+
+def _slice(ctx: RunContext) -> dict:
+    """Read for one slice, then end the run or hand it on. The heartbeat stops with the
+    reading: the final commit holds the run's row, which keeps a takeover out."""
+    try:
+        finished = _run_slice(ctx)
     finally:
         ctx.stop_heartbeat()
     if finished:
-        return _end(ctx)
-    _release(ctx)
-    return {"run": run_id, "status": "continue"}
-
-
-def _end(ctx: RunContext) -> dict:
-    """Finish the run; should its final commit fail, the run fails then and there rather
-    than looking alive until the stale-run takeover."""
-    try:
         _finish(ctx)
-    except LeaseLost:
-        logger.info("run %s: lease lost or cancelled before its end", ctx.run.pk)
-        return {"run": ctx.run.pk, "status": "stopped"}
-    except Exception as error:
-        _fail(ctx, error)
-        raise
-    return {"run": ctx.run.pk, "status": ctx.run.status}
+        return {"run": ctx.run.pk, "status": ctx.run.status}
+    _release(ctx)
+    return {"run": ctx.run.pk, "status": "continue"}
 
 
 def _run_slice(ctx: RunContext) -> bool:
