@@ -13,8 +13,8 @@ has loaded, ``load_finish`` in one transaction:
    not see, as they were (what upserting over the old copy kept before);
 2. adds the unique key; should the load hold an Id twice (a record that changed between two
    windows' reads), keeps the newest SystemModstamp (invariant 4) and adds it again;
-3. builds the parent's other indexes and statistics, and ``CHECK (connection_id = X)`` so the
-   ATTACH needs no scan of its own;
+3. builds the parent's other indexes and statistics (the table was created with
+   ``CHECK (connection_id = X)``, so the ATTACH needs no scan of its own);
 4. swaps: detaches and drops the previous partition (or deletes the DEFAULT rows) and
    attaches the new table as the connection's partition.
 
@@ -94,9 +94,11 @@ def load_begin(*, connection: Connection, fresh: bool = False) -> str | None:
         table = f"{PARENT}_c{connection.pk}_{uuid.uuid4().hex[:8]}"
         # GENERATED: the table computes account_sf_id as the parent does (and ATTACH
         # requires a generated column of the parent to be generated in the partition).
+        # The CHECK, tested per row as COPY writes (nothing measurable), spares ATTACH its scan
+        # of the whole table, which adding it at the end cost instead (4.8 s at 10M records).
         _execute(
             f"CREATE TABLE {table} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING GENERATED "
-            "INCLUDING COMPRESSION INCLUDING STORAGE)"
+            f"INCLUDING COMPRESSION INCLUDING STORAGE, {_belongs(connection.pk)})"
         )
         RecordLoad.objects.create(connection=connection, table=table, from_default=from_default)
         return table
@@ -202,14 +204,24 @@ def _add_unique_key(table: str) -> None:
 
 def _build_indexes(table: str, connection_id: int) -> None:
     """The parent's primary key, indexes and statistics, on the load table, so ATTACH adopts
-    them instead of building its own; the CHECK spares ATTACH its scan of the table."""
+    them instead of building its own."""
     for key in _constraints("p"):
         _add_constraint(table, *key)
     for name, definition in _index_definitions():
         _execute(_retarget_index(definition, _own_name(name, table), table))
     for name, definition in _statistics():
         _execute(_retarget_statistics(definition, _own_name(name, table), table))
-    _execute(f"ALTER TABLE {table} ADD CHECK (connection_id = {int(connection_id)})")
+    if not _fetch(_CHECKS, [table]):
+        # A load begun before its table was created with the CHECK (it scans the table).
+        _execute(f"ALTER TABLE {table} ADD {_belongs(connection_id)}")
+
+
+_CHECKS = "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'"
+
+
+def _belongs(connection_id: int) -> str:
+    """The CHECK that spares ATTACH a scan of the table to prove the partition's bound."""
+    return f"CHECK (connection_id = {int(connection_id)})"
 
 
 def _own_name(name: str, table: str) -> str:
