@@ -452,6 +452,7 @@ class ObjectReader(BulkSteps, passes.PassSteps):
                 records=records,
                 now=timezone.now(),
                 batch_size=self.config.write_batch,
+                loaded=cursor.initial_load_complete,
             )
             ctx.count_write(self.sobject, stats)
             if not cursor.initial_load_complete:

@@ -146,8 +146,10 @@ def write_records(
     records: Iterable[ParsedRecord],
     now: datetime,
     batch_size: int = 5000,
+    loaded: bool = False,
 ) -> WriteStats:
-    """Upsert ``records`` (an iterator, consumed once) and return what happened."""
+    """Upsert ``records`` (an iterator, consumed once) and return what happened. ``loaded``:
+    the object's first load is complete, so most records read are already stored."""
     if db.vendor != "postgresql":
         writer = _OrmWriter(connection_id, sobject, run_id, now)
     elif (table := load_table(connection_id)) is not None:
@@ -155,6 +157,7 @@ def write_records(
         writer = _LoadWriter(connection_id, sobject, run_id, now, table)
     else:
         writer = _PostgresWriter(connection_id, sobject, run_id, now)
+        writer.fresh = not loaded
     with rare_collections():
         stats = writer.write(records, batch_size)
     release_free_memory()
@@ -353,10 +356,12 @@ class _PostgresWriter(_OrmWriter):
     An initial load writes only new Ids, and the upsert costs twice the direct COPY (PostgreSQL
     15, 80,000 demo records: 1.8 s COPY to stage plus 1.8 s upsert, against 1.4 s for the
     insert). Asking first which Ids exist cost more than the COPY itself on a large table whose
-    statistics lag behind its growth.
+    statistics lag behind its growth. Once an object has loaded, its pages are mostly stored
+    Ids, so they start with the upsert: the COPY would insert rows through every index until
+    the first stored Id, then be undone (0.8 s of an incremental of 10,000 changes at 10M).
     """
 
-    fresh = True  # no stored Id met yet in this page
+    fresh = True  # no stored Id met yet in this page, nor expected
 
     def write(self, records: Iterable[ParsedRecord], batch_size: int) -> WriteStats:
         stats = WriteStats()

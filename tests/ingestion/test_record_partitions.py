@@ -17,6 +17,7 @@ from audiences.models import Audience, AudienceMember
 from audiences.selectors import AudienceSpec, audience_size_estimate, connection_fields
 from audiences.selectors.compiler import records_of
 from ingestion import partitions
+from ingestion.engine import records
 from ingestion.models import IngestedRecord, RecordLoad, SyncRun
 from ingestion.services import sync
 from ingestion.services.cursors import connection_resync
@@ -41,6 +42,10 @@ def _indexes(table):
     return {
         row[0] for row in _fetch("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [table])
     }
+
+
+def _checks(table):
+    return [row[0] for row in _fetch(partitions._CHECKS, [table])]
 
 
 def _index_shapes(table):
@@ -104,8 +109,31 @@ def test_the_load_writes_into_a_table_without_indexes_until_it_completes(
         assert _slice(run.pk, small_pages)["status"] == "continue"
     assert _indexes(table) == set()
     assert not IngestedRecord.objects.filter(connection=sync_connection).exists()
+    assert len(_checks(table)) == 1  # from its creation: ATTACH need not scan the table
+    with CaptureQueriesContext(db) as queries:
+        sync_run_execute(run_id=run.pk, inline=True, config=small_pages)
+    assert _assert_attached(sync_connection) == table
+    assert not [q for q in queries.captured_queries if "ADD CHECK" in q["sql"]]
+
+
+def test_a_load_begun_without_its_check_gets_it_before_the_attach(
+    sync_connection, fake_org, small_pages
+):
+    """A load table created before tables were created with their CHECK (an upgrade mid-load)."""
+    _seed(fake_org)
+    run = SyncRun.objects.create(
+        connection=sync_connection, kind=SyncRun.Kind.INITIAL, trigger=SyncRun.Trigger.COMMAND
+    )
+    assert _slice(run.pk, small_pages)["status"] == "continue"
+    table = RecordLoad.objects.get(connection=sync_connection).table
+    (name,) = _checks(table)
+    with db.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
     sync_run_execute(run_id=run.pk, inline=True, config=small_pages)
     assert _assert_attached(sync_connection) == table
+    assert len(_checks(table)) == 1
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)
 
 
 def test_a_first_load_of_some_objects_is_attached_when_its_run_ends(
@@ -216,7 +244,7 @@ def test_counting_contacts_at_accounts_reads_only_the_account_index(
 
 
 def test_incremental_syncs_write_through_the_attached_partitions_indexes(
-    sync_connection, fake_org, engine_config
+    sync_connection, fake_org, engine_config, monkeypatch
 ):
     _seed(fake_org)
     _run(sync_connection, config=engine_config)
@@ -224,8 +252,18 @@ def test_incremental_syncs_write_through_the_attached_partitions_indexes(
     fake_org.tick(5)
     fake_org.upsert("Contact", Name="New one")
     fake_org.upsert("Account", next(iter(fake_org.records["Account"])), Name="Renamed")
+    copied_into = []
+    copy = records._copy
+    monkeypatch.setattr(
+        records,
+        "_copy",
+        lambda cursor, into, text: (copied_into.append(into), copy(cursor, into, text)),
+    )
     run = _run(sync_connection, kind=SyncRun.Kind.INCREMENTAL, config=engine_config)
     assert run.status == SyncRun.Status.SUCCEEDED
+    # Loaded objects' pages go straight to the upsert, through the stage: no COPY into the
+    # table to be undone at the first stored Id.
+    assert set(copied_into) == {records._STAGE}
     assert partitions.partition_of(sync_connection.pk) == table  # no load, no swap
     assert not RecordLoad.objects.exists()
     for sobject in ("Account", "Contact"):
