@@ -211,12 +211,9 @@ def _build_indexes(table: str, connection_id: int) -> None:
         _execute(_retarget_index(definition, _own_name(name, table), table))
     for name, definition in _statistics():
         _execute(_retarget_statistics(definition, _own_name(name, table), table))
-    if not _fetch(_CHECKS, [table]):
+    if not _constraints("c", table):
         # A load begun before its table was created with the CHECK (it scans the table).
         _execute(f"ALTER TABLE {table} ADD {_belongs(connection_id)}")
-
-
-_CHECKS = "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'"
 
 
 def _belongs(connection_id: int) -> str:
@@ -230,11 +227,11 @@ def _own_name(name: str, table: str) -> str:
     return f"{name}_{table.removeprefix(PARENT + '_')}"
 
 
-def _constraints(kind: str) -> list[tuple[str, str]]:
+def _constraints(kind: str, table: str = PARENT) -> list[tuple[str, str]]:
     return _fetch(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE conrelid = %s::regclass AND contype = %s ORDER BY conname",
-        [PARENT, kind],
+        [table, kind],
     )
 
 
