@@ -45,7 +45,7 @@ def _indexes(table):
 
 
 def _checks(table):
-    return [row[0] for row in _fetch(partitions._CHECKS, [table])]
+    return [name for name, _ in partitions._constraints("c", table)]
 
 
 def _index_shapes(table):
@@ -80,6 +80,19 @@ def _slice(run_id, config):
     return sync_run_execute(run_id=run_id, config=replace(config, slice_seconds=0))
 
 
+def _initial_run(connection):
+    return SyncRun.objects.create(
+        connection=connection, kind=SyncRun.Kind.INITIAL, trigger=SyncRun.Trigger.COMMAND
+    )
+
+
+def _begin_load(connection, config):
+    """An initial run's first slice, which creates the load table: the run and the table."""
+    run = _initial_run(connection)
+    assert _slice(run.pk, config)["status"] == "continue"
+    return run, RecordLoad.objects.get(connection=connection).table
+
+
 @pytest.fixture
 def small_pages(engine_config):
     return replace(engine_config, page_max_records=3, write_batch=2)
@@ -100,11 +113,7 @@ def test_the_load_writes_into_a_table_without_indexes_until_it_completes(
     sync_connection, fake_org, small_pages
 ):
     _seed(fake_org)
-    run = SyncRun.objects.create(
-        connection=sync_connection, kind=SyncRun.Kind.INITIAL, trigger=SyncRun.Trigger.COMMAND
-    )
-    assert _slice(run.pk, small_pages)["status"] == "continue"
-    table = RecordLoad.objects.get(connection=sync_connection).table
+    run, table = _begin_load(sync_connection, small_pages)
     while not _fetch(f"SELECT count(*) FROM {table}")[0][0]:
         assert _slice(run.pk, small_pages)["status"] == "continue"
     assert _indexes(table) == set()
@@ -121,11 +130,7 @@ def test_a_load_begun_without_its_check_gets_it_before_the_attach(
 ):
     """A load table created before tables were created with their CHECK (an upgrade mid-load)."""
     _seed(fake_org)
-    run = SyncRun.objects.create(
-        connection=sync_connection, kind=SyncRun.Kind.INITIAL, trigger=SyncRun.Trigger.COMMAND
-    )
-    assert _slice(run.pk, small_pages)["status"] == "continue"
-    table = RecordLoad.objects.get(connection=sync_connection).table
+    run, table = _begin_load(sync_connection, small_pages)
     (name,) = _checks(table)
     with db.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
@@ -317,8 +322,6 @@ def test_a_load_resumed_after_its_worker_was_killed_continues_into_the_same_tabl
     sync_connection, fake_org, small_pages, monkeypatch
 ):
     _seed(fake_org, accounts=8, contacts=9)
-    from ingestion.engine import records
-
     copied = []
     real_copy = records._copy
 
@@ -329,9 +332,7 @@ def test_a_load_resumed_after_its_worker_was_killed_continues_into_the_same_tabl
             raise SystemExit("killed mid-page")  # not an Exception: nothing marks the run
 
     monkeypatch.setattr(records, "_copy", copy_then_die)
-    run = SyncRun.objects.create(
-        connection=sync_connection, kind=SyncRun.Kind.INITIAL, trigger=SyncRun.Trigger.COMMAND
-    )
+    run = _initial_run(sync_connection)
     with pytest.raises(SystemExit):
         sync_run_execute(run_id=run.pk, inline=True, config=small_pages)
     table = RecordLoad.objects.get(connection=sync_connection).table
@@ -387,9 +388,7 @@ def test_disconnect_with_delete_drops_the_partition_and_the_members(
 
 def test_disconnect_mid_load_drops_the_load_table(sync_connection, fake_org, small_pages):
     _seed(fake_org)
-    run = SyncRun.objects.create(
-        connection=sync_connection, kind=SyncRun.Kind.INITIAL, trigger=SyncRun.Trigger.COMMAND
-    )
+    run = _initial_run(sync_connection)
     _slice(run.pk, small_pages)
     table = RecordLoad.objects.get(connection=sync_connection).table
     purge = data_purge_request(connection=sync_connection)
