@@ -11,10 +11,13 @@ has loaded, ``load_finish`` in one transaction:
 1. carries over from the previous copy (the attached partition, or the connection's rows in
    the DEFAULT partition) each record's id and first sighting, and the records the reload did
    not see, as they were (what upserting over the old copy kept before);
-2. adds the unique key; should the load hold an Id twice (a record that changed between two
-   windows' reads), keeps the newest SystemModstamp (invariant 4) and adds it again;
-3. builds the parent's other indexes and statistics (the table was created with
-   ``CHECK (connection_id = X)``, so the ATTACH needs no scan of its own);
+2. builds the unique key's index; should the load hold an Id twice (a record that changed
+   between two windows' reads), keeps the newest SystemModstamp (invariant 4) and builds it
+   again;
+3. builds the parent's other indexes, then its keys on their indexes, and its statistics
+   (the table was created with ``CHECK (connection_id = X)``, so the ATTACH needs no scan of
+   its own). On a first load, with nothing carried over, a second session builds the GIN
+   indexes meanwhile (``_GinBuilder``);
 4. swaps: detaches and drops the previous partition (or deletes the DEFAULT rows) and
    attaches the new table as the connection's partition.
 
@@ -41,10 +44,11 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db import connection as db
 
 from connections.models import Connection
@@ -127,8 +131,17 @@ def load_finish(*, connection_id: int) -> bool:
     elif previous:
         _carry_over(table, previous, connection_id)
     carried = time.monotonic()
-    _add_unique_key(table)
-    _build_indexes(table, connection_id)
+    # Nothing carried over (a first load): this transaction has not written to the table, so
+    # a session of its own can build the GIN indexes meanwhile (_GinBuilder).
+    gin = None if (load.from_default or previous) else _GinBuilder(table)
+    if gin is not None:
+        gin.start()
+    try:
+        _add_unique_key(table, gin)
+        _build_indexes(table, connection_id, gin)
+    finally:
+        if gin is not None:
+            gin.join()
     indexed = time.monotonic()
     _swap_turn()
     if previous:
@@ -185,30 +198,49 @@ def _carry_over(table: str, source: str, connection_id: int) -> None:
     )
 
 
-def _add_unique_key(table: str) -> None:
-    """The parent's unique key, found from it; Ids loaded twice are removed only if building
-    it fails, so a load without any (the usual case) pays for nothing but the index."""
+def _add_unique_key(table: str, gin: _GinBuilder | None) -> None:
+    """The index of the parent's unique key, found from it (the constraint is added on it at
+    the end of _build_indexes); Ids loaded twice are removed only if building it fails, so a
+    load without any (the usual case) pays for nothing but the index."""
     key = _constraints("u")[0]
     try:
         with transaction.atomic():
-            _add_constraint(table, *key)
+            _key_index(table, *key)
     except IntegrityError:  # a duplicated key
+        if gin is not None:
+            # The DELETE's lock would make the GIN builder's next CREATE INDEX wait for this
+            # transaction to end, while this transaction waits for the builder.
+            gin.join()
         _execute(
             f"""DELETE FROM {table} WHERE ctid IN (SELECT ctid FROM (
                 SELECT ctid, row_number() OVER (PARTITION BY sobject, sf_id
                     ORDER BY system_modstamp DESC, id DESC) AS newest
                 FROM {table}) ranked WHERE newest > 1)"""
         )
-        _add_constraint(table, *key)
+        _key_index(table, *key)
 
 
-def _build_indexes(table: str, connection_id: int) -> None:
+def _build_indexes(table: str, connection_id: int, gin: _GinBuilder | None = None) -> None:
     """The parent's primary key, indexes and statistics, on the load table, so ATTACH adopts
-    them instead of building its own."""
+    them instead of building its own. The keys' indexes are built first and made constraints
+    last: ALTER TABLE would lock out the GIN builder's CREATE INDEX until this transaction
+    ends. Whatever the builder did not build (it failed, or could not see the table) is
+    built here once it has stopped."""
     for key in _constraints("p"):
-        _add_constraint(table, *key)
-    for name, definition in _index_definitions():
-        _execute(_retarget_index(definition, _own_name(name, table), table))
+        _key_index(table, *key)
+    indexes = _index_definitions()
+    for name, definition in indexes:
+        if gin is None or not _is_gin(definition):
+            _execute(_retarget_index(definition, _own_name(name, table), table))
+    if gin is not None:
+        gin.join()
+        built = _index_names(table)
+        for name, definition in indexes:
+            if _is_gin(definition) and _own_name(name, table) not in built:
+                _execute(_retarget_index(definition, _own_name(name, table), table))
+    for kind in ("u", "p"):
+        for name, definition in _constraints(kind):
+            _key_constraint(table, name, definition)
     for name, definition in _statistics():
         _execute(_retarget_statistics(definition, _own_name(name, table), table))
     if not _constraints("c", table):
@@ -235,8 +267,19 @@ def _constraints(kind: str, table: str = PARENT) -> list[tuple[str, str]]:
     )
 
 
-def _add_constraint(table: str, name: str, definition: str) -> None:
-    _execute(f"ALTER TABLE {table} ADD CONSTRAINT {_own_name(name, table)} {definition}")
+_KEY = re.compile(r"^(UNIQUE|PRIMARY KEY) (\(.*\))$")
+
+
+def _key_index(table: str, name: str, definition: str) -> None:
+    """The unique index a unique key or primary key ``definition`` of the parent stands on."""
+    columns = _KEY.match(definition).group(2)
+    _execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {_own_name(name, table)} ON {table} {columns}")
+
+
+def _key_constraint(table: str, name: str, definition: str) -> None:
+    """The key itself, on the index _key_index built (no scan: the index proves it)."""
+    kind, own = _KEY.match(definition).group(1), _own_name(name, table)
+    _execute(f"ALTER TABLE {table} ADD CONSTRAINT {own} {kind} USING INDEX {own}")
 
 
 def _index_definitions() -> list[tuple[str, str]]:
@@ -248,6 +291,12 @@ def _index_definitions() -> list[tuple[str, str]]:
         "ORDER BY c.relname",
         [PARENT],
     )
+
+
+def _index_names(table: str) -> set[str]:
+    return {
+        name for (name,) in _fetch("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
+    }
 
 
 def _statistics() -> list[tuple[str, str]]:
@@ -263,8 +312,54 @@ _STATISTICS = re.compile(r"^CREATE STATISTICS \S+ (.*) FROM \S+$", re.S)
 
 
 def _retarget_index(definition: str, name: str, table: str) -> str:
+    # IF NOT EXISTS: the GIN builder's indexes are committed on their own, and outlive a
+    # finish that failed after them; the next finish keeps them.
     unique, rest = _INDEX.match(definition).groups()
-    return f"CREATE {unique or ''}INDEX {name} ON {table} {rest}"
+    return f"CREATE {unique or ''}INDEX IF NOT EXISTS {name} ON {table} {rest}"
+
+
+def _is_gin(definition: str) -> bool:
+    return " USING gin " in definition
+
+
+class _GinBuilder(threading.Thread):
+    """Builds a first load's GIN indexes in a database session of its own while load_finish
+    builds the rest. PostgreSQL 15 builds a GIN index in one process, a B-tree with parallel
+    workers; beside one another they share the machine better than one after another (at
+    10M records the five GIN indexes took 39 of 157 s of index builds, each a scan of the
+    whole table; bench/README.md, "The load's end").
+
+    Only CREATE INDEX runs here, whose SHARE lock the finishing transaction's own CREATE
+    INDEX shares; that transaction takes nothing stronger on the table until it has joined
+    this thread (_add_unique_key, _build_indexes). Each index commits on its own, so one
+    built survives a finish that fails later, and is kept (IF NOT EXISTS). A table this
+    session cannot see (created in a transaction not yet committed: tests), a lock it would
+    wait for, or any failure leaves the rest to load_finish."""
+
+    LOCK_TIMEOUT = "10s"
+
+    def __init__(self, table: str) -> None:
+        super().__init__(name=f"gin-indexes-{table}", daemon=True)
+        self.table = table
+        self.statements = [
+            _retarget_index(definition, _own_name(name, table), table)
+            for name, definition in _index_definitions()
+            if _is_gin(definition)
+        ]
+
+    def run(self) -> None:
+        try:
+            with db.cursor() as cursor:
+                cursor.execute(f"SET lock_timeout = '{self.LOCK_TIMEOUT}'")
+                cursor.execute("SELECT to_regclass(%s)", [self.table])
+                if cursor.fetchone()[0] is None:
+                    return
+                for statement in self.statements:
+                    cursor.execute(statement)
+        except DatabaseError as error:
+            logger.warning("%s: left to load_finish after %s", self.name, error)
+        finally:
+            db.close()  # this thread's own connection
 
 
 def _retarget_statistics(definition: str, name: str, table: str) -> str:

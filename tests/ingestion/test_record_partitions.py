@@ -44,6 +44,10 @@ def _indexes(table):
     }
 
 
+def _index_names(table):
+    return _fetch("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
+
+
 def _checks(table):
     return [name for name, _ in partitions._constraints("c", table)]
 
@@ -60,8 +64,11 @@ def _assert_attached(connection):
         "SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = %s::regclass", [table]
     )
     assert parent == [(PARENT,)]
-    # Every index of the parent is there, adopted by ATTACH (none built twice).
+    # Every index of the parent is there, adopted by ATTACH (none built twice), named after
+    # the parent's with the table's suffix (none left for ATTACH to build and name).
     assert _index_shapes(table) == _index_shapes(PARENT)
+    suffix = "_" + table.removeprefix(PARENT + "_")
+    assert all(name.endswith(suffix) for (name,) in _index_names(table))
     attached = _fetch(
         "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
         "WHERE c.relkind = 'i' AND c.relname IN (SELECT indexname FROM pg_indexes "
@@ -409,8 +416,8 @@ def test_loads_of_two_connections_finishing_at_once_both_attach(
     both_indexed = threading.Barrier(len(connections), timeout=30)
     build = partitions._build_indexes
 
-    def build_then_wait(table, connection_id):
-        build(table, connection_id)
+    def build_then_wait(table, connection_id, gin=None):
+        build(table, connection_id, gin)
         both_indexed.wait()
 
     monkeypatch.setattr(partitions, "_build_indexes", build_then_wait)
@@ -436,6 +443,117 @@ def test_loads_of_two_connections_finishing_at_once_both_attach(
     finally:
         for connection in connections:
             partitions.partition_drop(connection_id=connection.pk)
+
+
+def _hold_the_gin_builder_until(monkeypatch, ran):
+    """Start the GIN builder's work only once the finishing transaction has run a statement
+    ``ran(sql)`` says is the one (or after 2 s), so a lock it takes there meets the builder."""
+    done = threading.Event()
+    execute = partitions._execute
+
+    def execute_then_signal(sql, params=None):
+        execute(sql, params)
+        if ran(sql):
+            done.set()
+
+    monkeypatch.setattr(partitions, "_execute", execute_then_signal)
+    build = partitions._GinBuilder.run
+
+    def held(self):
+        done.wait(timeout=2)
+        build(self)
+
+    monkeypatch.setattr(partitions._GinBuilder, "run", held)
+
+
+def _gin_builds(queries):
+    return [q["sql"] for q in queries.captured_queries if " USING gin " in q["sql"]]
+
+
+def _first_load_with_a_duplicate(connection):
+    """A first load's table (committed: the GIN builder's session sees it) holding Lead L1
+    twice, its older copy written last."""
+    table = partitions.load_begin(connection=connection)
+    now = timezone.now()
+    _fetch(
+        f"INSERT INTO {table} (connection_id, sobject, sf_id, data, facets, system_modstamp, "
+        "is_deleted, first_seen_at, last_seen_at) VALUES "
+        "(%s, 'Lead', 'L1', '{\"v\": \"new\"}', '{\"Status\": \"Open\"}', %s, false, %s, %s), "
+        "(%s, 'Lead', 'L1', '{\"v\": \"old\"}', '{}', %s, false, %s, %s) RETURNING id",
+        [connection.pk, now, now, now, connection.pk, now - timedelta(days=1), now, now],
+    )
+    return table
+
+
+def test_a_first_loads_gin_indexes_are_built_by_a_session_of_their_own(
+    transactional_db, sync_connection, fake_org, small_pages, caplog, monkeypatch
+):
+    """PostgreSQL builds a GIN index in one process: a second session builds a first load's
+    beside the B-trees. The finishing transaction builds none of them, and from its unique
+    key's index on takes no lock that would make the builder wait (it would give up after its
+    lock timeout, and say so)."""
+    _hold_the_gin_builder_until(monkeypatch, lambda sql: "UNIQUE INDEX" in sql)
+    _seed(fake_org)
+    try:
+        with CaptureQueriesContext(db) as queries:
+            run = _run(sync_connection, config=small_pages)
+        assert run.status == SyncRun.Status.SUCCEEDED
+        _assert_attached(sync_connection)
+        assert "left to load_finish" not in caplog.text
+        assert _gin_builds(queries) == []
+        for sobject in ("Account", "Contact"):
+            _assert_local_copy_equals(sync_connection, fake_org, sobject)
+    finally:
+        partitions.partition_drop(connection_id=sync_connection.pk)
+
+
+def test_a_duplicated_id_is_removed_only_once_the_gin_builder_has_stopped(
+    transactional_db, connection_factory, caplog, monkeypatch
+):
+    """Removing the older copy writes to the table, which would lock out the builder's next
+    CREATE INDEX until the finishing transaction ends, while that transaction waits for it."""
+    _hold_the_gin_builder_until(monkeypatch, lambda sql: sql.startswith("DELETE"))
+    connection = connection_factory()
+    _first_load_with_a_duplicate(connection)
+    try:
+        with transaction.atomic():
+            assert partitions.load_finish(connection_id=connection.pk)
+        assert IngestedRecord.objects.get(connection=connection, sobject="Lead").data == {
+            "v": "new"
+        }
+        _assert_attached(connection)
+        assert "left to load_finish" not in caplog.text
+    finally:
+        partitions.partition_drop(connection_id=connection.pk)
+
+
+def test_gin_indexes_built_before_a_failed_finish_are_kept_by_the_next(
+    transactional_db, connection_factory, monkeypatch, caplog
+):
+    """The builder's indexes commit on their own: a finish that fails after them rolls back
+    everything else, and the next one keeps them instead of failing on their names."""
+    connection = connection_factory()
+    table = _first_load_with_a_duplicate(connection)
+    swap_turn = partitions._swap_turn
+
+    def fail_once():
+        monkeypatch.setattr(partitions, "_swap_turn", swap_turn)
+        raise RuntimeError("the worker stopped here")
+
+    monkeypatch.setattr(partitions, "_swap_turn", fail_once)
+    try:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            partitions.load_finish(connection_id=connection.pk)
+        kept = {i for i in _indexes(table) if " USING gin " in i}
+        assert kept
+        assert RecordLoad.objects.filter(connection=connection).exists()
+        with transaction.atomic():
+            assert partitions.load_finish(connection_id=connection.pk)
+        assert _assert_attached(connection) == table
+        assert kept <= _indexes(table)
+        assert "left to load_finish" not in caplog.text
+    finally:
+        partitions.partition_drop(connection_id=connection.pk)
 
 
 def _move_into_default(connection):
