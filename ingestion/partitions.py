@@ -235,9 +235,9 @@ def _build_indexes(table: str, connection_id: int, gin: _GinBuilder | None = Non
     if gin is not None:
         gin.join()
         built = _index_names(table)
-        for name, definition in indexes:
-            if _is_gin(definition) and _own_name(name, table) not in built:
-                _execute(_retarget_index(definition, _own_name(name, table), table))
+        for name, statement in gin.indexes:
+            if name not in built:
+                _execute(statement)
     for kind in ("u", "p"):
         for name, definition in _constraints(kind):
             _key_constraint(table, name, definition)
@@ -341,8 +341,8 @@ class _GinBuilder(threading.Thread):
     def __init__(self, table: str) -> None:
         super().__init__(name=f"gin-indexes-{table}", daemon=True)
         self.table = table
-        self.statements = [
-            _retarget_index(definition, _own_name(name, table), table)
+        self.indexes = [  # (its name on the table, the statement building it)
+            (_own_name(name, table), _retarget_index(definition, _own_name(name, table), table))
             for name, definition in _index_definitions()
             if _is_gin(definition)
         ]
@@ -354,7 +354,7 @@ class _GinBuilder(threading.Thread):
                 cursor.execute("SELECT to_regclass(%s)", [self.table])
                 if cursor.fetchone()[0] is None:
                     return
-                for statement in self.statements:
+                for _, statement in self.indexes:
                     cursor.execute(statement)
         except DatabaseError as error:
             logger.warning("%s: left to load_finish after %s", self.name, error)

@@ -44,10 +44,6 @@ def _indexes(table):
     }
 
 
-def _index_names(table):
-    return _fetch("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
-
-
 def _checks(table):
     return [name for name, _ in partitions._constraints("c", table)]
 
@@ -68,7 +64,7 @@ def _assert_attached(connection):
     # the parent's with the table's suffix (none left for ATTACH to build and name).
     assert _index_shapes(table) == _index_shapes(PARENT)
     suffix = "_" + table.removeprefix(PARENT + "_")
-    assert all(name.endswith(suffix) for (name,) in _index_names(table))
+    assert all(name.endswith(suffix) for name in partitions._index_names(table))
     attached = _fetch(
         "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
         "WHERE c.relkind = 'i' AND c.relname IN (SELECT indexname FROM pg_indexes "
