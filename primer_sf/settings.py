@@ -310,6 +310,9 @@ INGESTION = {
     "JOB_DEADLINE_SECONDS": envint("INGESTION_JOB_DEADLINE_SECONDS", 7200),
     # A running sync whose heartbeat is older than this is taken over by the scheduler.
     "STALE_RUN_SECONDS": envint("INGESTION_STALE_RUN_SECONDS", 300),
+    # glibc heaps (arenas) a sync worker's threads share; 0 keeps glibc's default (8 per
+    # core). One keeps the worker's memory from growing with the org (bench/README.md).
+    "MALLOC_ARENAS": envint("INGESTION_MALLOC_ARENAS", 1),
     # Hard deletes, formula fields and new fields are reconciled this often (one Id+formula
     # Bulk job per object).
     "RECONCILE_HOURS": envint("INGESTION_RECONCILE_HOURS", 24),

@@ -25,6 +25,7 @@ class EngineConfig:
     retry_max_wait_seconds: float = 30.0
     heartbeat_seconds: float = 15.0
     stale_run_seconds: int = 300
+    malloc_arenas: int = 1  # glibc heaps per worker process (records.limit_malloc_arenas)
 
     @property
     def lookback(self) -> timedelta:

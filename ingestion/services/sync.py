@@ -19,6 +19,7 @@ from connections.services.visibility import connection_check_field_visibility
 from ingestion.engine.config import EngineConfig
 from ingestion.engine.context import RunContext
 from ingestion.engine.errors import LeaseLost, RunPaused
+from ingestion.engine.records import limit_malloc_arenas
 from ingestion.engine.runner import DONE, UNREADABLE, SliceRunner
 from ingestion.models import IngestedRecord, ObjectCursor, SyncRun
 from ingestion.partitions import load_begin, load_finish, partition_of
@@ -40,6 +41,7 @@ def sync_run_execute(
     """Work on a run for one slice. Queued work continues in a new task, or in this process
     when ``inline`` (management commands with --wait, the demo, the benchmark)."""
     config = config or EngineConfig.from_settings()
+    limit_malloc_arenas(config.malloc_arenas)  # before the slice's threads make arenas
     while True:
         outcome = _execute_slice(run_id, config, on_progress)
         if not (inline and outcome["status"] == "continue"):

@@ -149,8 +149,21 @@ def test_malloc_trim_is_found_on_glibc_and_skipped_elsewhere(monkeypatch):
     from ingestion.engine import records
 
     if platform.libc_ver()[0] == "glibc":
-        assert records._find_malloc_trim() is not None
+        assert records._libc("malloc_trim") is not None
+        assert records._libc("mallopt") is not None
     monkeypatch.setattr(records.ctypes.util, "find_library", lambda name: "libnothing.so.9")
-    assert records._find_malloc_trim() is None
+    assert records._libc("malloc_trim") is None
     monkeypatch.setattr(records, "_MALLOC_TRIM", None)
+    monkeypatch.setattr(records, "_MALLOPT", None)
     records.release_free_memory()  # nothing to call: no error
+    records.limit_malloc_arenas(1)
+
+
+def test_the_arena_limit_goes_to_mallopt_and_zero_leaves_glibc_alone(monkeypatch):
+    from ingestion.engine import records
+
+    calls = []
+    monkeypatch.setattr(records, "_MALLOPT", lambda *args: calls.append(args))
+    records.limit_malloc_arenas(0)
+    records.limit_malloc_arenas(2)
+    assert calls == [(-8, 2)]  # M_ARENA_MAX in glibc's malloc.h

@@ -82,3 +82,25 @@ def test_a_cancelled_run_is_not_executed(sync_connection, fake_org, sync_run_fac
     run = sync_run_factory(sync_connection, status=SyncRun.Status.CANCELLED)
     assert sync_run_execute(run_id=run.pk)["status"] == "skipped"
     assert fake_org.calls == []
+
+
+def test_a_worker_limits_its_malloc_arenas_before_the_run_starts_a_thread(
+    sync_connection, fake_org, sync_run_factory, settings, monkeypatch
+):
+    from ingestion import tasks
+    from ingestion.engine import context, records
+
+    settings.INGESTION = {**settings.INGESTION, "MALLOC_ARENAS": 3}
+    events = []
+    monkeypatch.setattr(records, "_MALLOPT", lambda *args: events.append(("mallopt", *args)))
+    start_heartbeat = context.RunContext.start_heartbeat
+
+    def heartbeat(ctx):
+        events.append(("heartbeat",))
+        start_heartbeat(ctx)
+
+    monkeypatch.setattr(context.RunContext, "start_heartbeat", heartbeat)
+    _seed(fake_org)
+    run = sync_run_factory(sync_connection, kind=SyncRun.Kind.INITIAL)
+    assert tasks.sync_run_execute(run.pk)["status"] != "skipped"
+    assert events[:2] == [("mallopt", records.M_ARENA_MAX, 3), ("heartbeat",)]
