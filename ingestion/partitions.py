@@ -228,8 +228,7 @@ def _build_indexes(table: str, connection_id: int, gin: _GinBuilder | None = Non
     built here once it has stopped."""
     for key in _constraints("p"):
         _key_index(table, *key)
-    indexes = _index_definitions()
-    for name, definition in indexes:
+    for name, definition in _index_definitions():
         if gin is None or not _is_gin(definition):
             _execute(_retarget_index(definition, _own_name(name, table), table))
     if gin is not None:
