@@ -279,3 +279,76 @@ def test_stored_records_get_their_account_column_and_its_index(connection_factor
         _migrate(MigrationExecutor(db).loader.graph.leaf_nodes())
         if postgres:
             partitions.partition_drop(connection_id=loading.pk)
+
+
+KEY_BEFORE = [("ingestion", "0014_reconcile_seen_ids_without_constraint")]
+KEY_AFTER = [("ingestion", "0015_record_key_with_object")]
+
+
+def _primary_key():
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'p'",
+            [RECORD_TABLE],
+        )
+        return cursor.fetchone()[0]
+
+
+def _kind(table):
+    with db.cursor() as cursor:
+        cursor.execute("SELECT relkind FROM pg_class WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+def _load_by_object(connection, sf_id, now):
+    """A load as ingestion.partitions begins it now (partitioned by object), with a row."""
+    from ingestion import partitions
+
+    table = partitions.load_begin(connection=connection)
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (connection_id, sobject, sf_id, data, facets, "
+            "system_modstamp, is_deleted, first_seen_at, last_seen_at) VALUES "
+            "(%s, 'Contact', %s, '{}', '{}', %s, false, %s, %s)",
+            [connection.pk, sf_id, now, now, now],
+        )
+    return table
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_record_key_takes_the_object_and_gives_it_back(connection_factory):
+    """0015 lets a connection's partition be partitioned by object; undoing it turns such
+    partitions, and loads under way, back into one table each, rows and all."""
+    if db.vendor != "postgresql":
+        pytest.skip("PostgreSQL's key; SQLite has no partitions")
+    from ingestion import partitions
+    from ingestion.models import IngestedRecord
+
+    _migrate(KEY_BEFORE)
+    assert _primary_key() == "PRIMARY KEY (id, connection_id)"
+    attached, loading = connection_factory(), connection_factory()
+    now = timezone.now()
+    try:
+        _migrate(KEY_AFTER)
+        assert _primary_key() == "PRIMARY KEY (id, connection_id, sobject)"
+        _load_by_object(attached, "003ATTACHED", now)
+        with transaction.atomic():
+            assert partitions.load_finish(connection_id=attached.pk)
+        load = _load_by_object(loading, "003LOADING", now)
+        partition = partitions.partition_of(attached.pk)
+        assert _kind(partition) == _kind(load) == "p"
+
+        _migrate(KEY_BEFORE)
+        assert _primary_key() == "PRIMARY KEY (id, connection_id)"
+        assert partitions.partition_of(attached.pk) == partition
+        assert _kind(partition) == _kind(load) == "r"
+        assert IngestedRecord.objects.get(connection=attached).sf_id == "003ATTACHED"
+        # The load under way, one table again, finishes as a load begun before 0015 does.
+        with transaction.atomic():
+            assert partitions.load_finish(connection_id=loading.pk)
+        assert IngestedRecord.objects.get(connection=loading).sf_id == "003LOADING"
+    finally:
+        _migrate(MigrationExecutor(db).loader.graph.leaf_nodes())
+        for connection in (attached, loading):
+            partitions.partition_drop(connection_id=connection.pk)

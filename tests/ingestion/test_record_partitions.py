@@ -53,27 +53,47 @@ def _index_shapes(table):
     return sorted(d.split(" USING ", 1)[1] for d in _indexes(table))
 
 
-def _assert_attached(connection):
-    table = partitions.partition_of(connection.pk)
-    assert table is not None
-    parent = _fetch(
-        "SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = %s::regclass", [table]
-    )
-    assert parent == [(PARENT,)]
-    # Every index of the parent is there, adopted by ATTACH (none built twice), named after
-    # the parent's with the table's suffix (none left for ATTACH to build and name).
+def _leaves(table):
+    return [
+        name
+        for (name,) in _fetch(
+            "SELECT relid::regclass::text FROM pg_partition_tree(%s) WHERE isleaf", [table]
+        )
+    ]
+
+
+def _assert_indexed_as_the_parent(table):
+    """Every index of the parent is on ``table``, adopted by its parent (none built twice),
+    named after the parent's with the table's suffix (none left for ATTACH to build and name);
+    so are its extended statistics."""
     assert _index_shapes(table) == _index_shapes(PARENT)
     suffix = "_" + table.removeprefix(PARENT + "_")
     assert all(name.endswith(suffix) for name in partitions._index_names(table))
     attached = _fetch(
         "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-        "WHERE c.relkind = 'i' AND c.relname IN (SELECT indexname FROM pg_indexes "
+        "WHERE c.relkind IN ('i', 'I') AND c.relname IN (SELECT indexname FROM pg_indexes "
         "WHERE tablename = %s)",
         [table],
     )[0][0]
     assert attached == len(_indexes(table))
     statistics = "SELECT count(*) FROM pg_statistic_ext WHERE stxrelid = %s::regclass"
     assert _fetch(statistics, [table]) == _fetch(statistics, [PARENT]) != [(0,)]
+
+
+def _assert_attached(connection):
+    """The connection's partition is attached, partitioned by object, indexed as the parent
+    at both levels; its load is over."""
+    table = partitions.partition_of(connection.pk)
+    assert table is not None
+    parent = _fetch(
+        "SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = %s::regclass", [table]
+    )
+    assert parent == [(PARENT,)]
+    leaves = _leaves(table)
+    expected = {f"{table}_{key}" for key in partitions.LEAVES.values()}
+    assert set(leaves) == expected | {f"{table}_{partitions.OTHER_LEAF}"}
+    for indexed in (table, *leaves):
+        _assert_indexed_as_the_parent(indexed)
     assert not RecordLoad.objects.filter(connection=connection).exists()
     return table
 
@@ -119,7 +139,12 @@ def test_the_load_writes_into_a_table_without_indexes_until_it_completes(
     run, table = _begin_load(sync_connection, small_pages)
     while not _fetch(f"SELECT count(*) FROM {table}")[0][0]:
         assert _slice(run.pk, small_pages)["status"] == "continue"
-    assert _indexes(table) == set()
+    leaves = _leaves(table)
+    assert all(_indexes(t) == set() for t in (table, *leaves))
+    # Each record is in its object's leaf.
+    stored = _fetch(f"SELECT DISTINCT tableoid::regclass::text, sobject FROM {table}")
+    assert stored
+    assert all(leaf == f"{table}_{partitions.LEAVES[obj]}" for leaf, obj in stored)
     assert not IngestedRecord.objects.filter(connection=sync_connection).exists()
     assert len(_checks(table)) == 1  # from its creation: ATTACH need not scan the table
     with CaptureQueriesContext(db) as queries:
@@ -186,12 +211,17 @@ def test_audience_queries_still_use_the_indexes(sync_connection, fake_org, engin
     assert PARENT + "_default" not in plan
 
 
+def _counts(queries):
+    """The COUNT queries among those captured (not the transaction or settings around them)."""
+    return [q for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT")]
+
+
 def _count_plans(spec):
     """EXPLAIN ANALYZE of the COUNT queries an estimate runs, as they run."""
     with CaptureQueriesContext(db) as queries:
         audience_size_estimate(spec=spec)
     plans = []
-    for query in queries.captured_queries:
+    for query in _counts(queries):
         rows = _fetch(f"EXPLAIN (ANALYZE, COSTS OFF) {query['sql']}")
         plans.append("\n".join(row[0] for row in rows))
     return plans
@@ -247,6 +277,88 @@ def test_counting_contacts_at_accounts_reads_only_the_account_index(
         )
         assert "Heap Fetches: 0" in plan
         assert "data ->> 'AccountId'" not in plan
+    finally:
+        partitions.partition_drop(connection_id=connection.pk)
+
+
+def _plan_nodes(plan):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def test_an_objects_rows_are_planned_on_its_own_statistics(
+    sync_connection, fake_org, engine_config, monkeypatch
+):
+    """An estimate's query is pruned to the object's leaf and planned on its statistics. On one
+    table for all objects, containment (``facets @> '{"IsClosed": false}'``) was estimated over
+    every record and multiplied by ``sobject = 'Opportunity'``: a tenth of the open
+    opportunities here, and a nested loop chosen for 212,011 of them at 10M records."""
+    monkeypatch.setattr(sync, "ANALYZE_AFTER_ROWS", 0)  # this small load is refreshed too
+    fake_org.add_object(
+        "Opportunity", [field_def("AccountId", "reference"), field_def("IsClosed", "boolean")]
+    )
+    accounts = [fake_org.upsert("Account", Name=f"Acme {n}") for n in range(100)]
+    for n in range(1500):
+        fake_org.upsert("Contact", Name=f"Ada {n}", AccountId=accounts[n % 100])
+    for n in range(200):
+        fake_org.upsert("Opportunity", AccountId=accounts[n % 100], IsClosed=n % 4 == 0)
+    connection = sync_connection
+    connection.enabled_objects = ["Account", "Contact", "Opportunity"]
+    connection.save(update_fields=["enabled_objects"])
+    _run(connection, config=engine_config)
+    related = {
+        "type": "related",
+        "object": "Opportunity",
+        "conditions": [{"field": "IsClosed", "operator": "is_false"}],
+    }
+    raw = {"type": "group", "match": "all", "children": [related]}
+    fields = connection_fields(connection=connection)
+    spec = AudienceSpec(
+        connection=connection,
+        holds="contacts",
+        tree=criteria_parse(raw, fields=fields, holds="contacts"),
+    )
+    # Each account has two opportunities, both closed for a quarter of the accounts.
+    assert audience_size_estimate(spec=spec).total == 1125
+    with CaptureQueriesContext(db) as queries:
+        audience_size_estimate(spec=spec)
+    (query,) = _counts(queries)
+    ((plan,),) = _fetch(f"EXPLAIN (ANALYZE, FORMAT JSON) {query['sql']}")
+    # The opportunities' scan (the subquery's alias): the leaf's Bitmap Heap Scan or Seq Scan.
+    (scan,) = [
+        node
+        for node in _plan_nodes(plan[0]["Plan"])
+        if node.get("Alias") == "u0" and "Relation Name" in node
+    ]
+    opportunities = f"{partitions.partition_of(connection.pk)}_{partitions.LEAVES['Opportunity']}"
+    assert scan["Relation Name"] == opportunities
+    assert scan["Actual Rows"] == 150
+    assert scan["Plan Rows"] >= 100  # on one table for all objects: 18
+
+
+def test_an_object_without_a_leaf_of_its_own_is_loaded_into_the_default_leaf(
+    transactional_db, connection_factory
+):
+    connection = connection_factory()
+    table = partitions.load_begin(connection=connection)
+    now = timezone.now()
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (connection_id, sobject, sf_id, data, facets, system_modstamp, "
+            "is_deleted, first_seen_at, last_seen_at) VALUES "
+            "(%s, 'Task', '00T1', '{\"Subject\": \"Call\"}', '{}', %s, false, %s, %s)",
+            [connection.pk, now, now, now],
+        )
+    try:
+        with transaction.atomic():
+            assert partitions.load_finish(connection_id=connection.pk)
+        _assert_attached(connection)
+        task = IngestedRecord.objects.get(connection=connection, sobject="Task")
+        assert task.data == {"Subject": "Call"}
+        assert _fetch(f"SELECT tableoid::regclass::text FROM {PARENT} WHERE sf_id = '00T1'") == [
+            (f"{table}_{partitions.OTHER_LEAF}",)
+        ]
     finally:
         partitions.partition_drop(connection_id=connection.pk)
 
@@ -412,8 +524,8 @@ def test_loads_of_two_connections_finishing_at_once_both_attach(
     both_indexed = threading.Barrier(len(connections), timeout=30)
     build = partitions._build_indexes
 
-    def build_then_wait(table, connection_id, gin=None):
-        build(table, connection_id, gin)
+    def build_then_wait(table, leaves, connection_id, gin=None):
+        build(table, leaves, connection_id, gin)
         both_indexed.wait()
 
     monkeypatch.setattr(partitions, "_build_indexes", build_then_wait)
@@ -462,8 +574,15 @@ def _hold_the_gin_builder_until(monkeypatch, ran):
     monkeypatch.setattr(partitions._GinBuilder, "run", held)
 
 
-def _gin_builds(queries):
-    return [q["sql"] for q in queries.captured_queries if partitions._is_gin(q["sql"])]
+def _gin_builds(queries, table):
+    """The GIN indexes this session built on the leaves of ``table`` (on the table itself a
+    CREATE INDEX adopts the leaves' and builds nothing)."""
+    leaves = _leaves(table)
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if partitions._is_gin(q["sql"]) and any(f" ON {leaf} " in q["sql"] for leaf in leaves)
+    ]
 
 
 def _first_load_with_a_duplicate(connection):
@@ -494,9 +613,9 @@ def test_a_first_loads_gin_indexes_are_built_by_a_session_of_their_own(
         with CaptureQueriesContext(db) as queries:
             run = _run(sync_connection, config=small_pages)
         assert run.status == SyncRun.Status.SUCCEEDED
-        _assert_attached(sync_connection)
+        table = _assert_attached(sync_connection)
         assert "left to load_finish" not in caplog.text
-        assert _gin_builds(queries) == []
+        assert _gin_builds(queries, table) == []
         for sobject in ("Account", "Contact"):
             _assert_local_copy_equals(sync_connection, fake_org, sobject)
     finally:
@@ -540,13 +659,13 @@ def test_gin_indexes_built_before_a_failed_finish_are_kept_by_the_next(
     try:
         with pytest.raises(RuntimeError), transaction.atomic():
             partitions.load_finish(connection_id=connection.pk)
-        kept = {i for i in _indexes(table) if partitions._is_gin(i)}
+        kept = {i for leaf in _leaves(table) for i in _indexes(leaf) if partitions._is_gin(i)}
         assert kept
         assert RecordLoad.objects.filter(connection=connection).exists()
         with transaction.atomic():
             assert partitions.load_finish(connection_id=connection.pk)
         assert _assert_attached(connection) == table
-        assert kept <= _indexes(table)
+        assert kept <= {i for leaf in _leaves(table) for i in _indexes(leaf)}
         assert "left to load_finish" not in caplog.text
     finally:
         partitions.partition_drop(connection_id=connection.pk)
