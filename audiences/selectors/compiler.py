@@ -20,10 +20,12 @@ the same semantics through key transforms (it has neither containment nor GIN).
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
 
 from django.db import connection as db
+from django.db import transaction
 from django.db.models import JSONField, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Upper
@@ -445,5 +447,25 @@ class Estimate:
 
 def audience_size_estimate(*, spec: AudienceSpec) -> Estimate:
     """Count the audience without materialising it (one COUNT per source object)."""
-    by_object = {t: audience_records(spec=spec, target=t).count() for t in spec.targets}
+    with _without_jit():
+        by_object = {t: audience_records(spec=spec, target=t).count() for t in spec.targets}
     return Estimate(total=sum(by_object.values()), by_object=by_object)
+
+
+@contextmanager
+def _without_jit():
+    """PostgreSQL compiles a query whose estimated cost passes ``jit_above_cost`` (100,000:
+    most counts over a large org) to machine code before running it. For our counts that took
+    40-150 ms of each estimate at 10M records and made none faster (they wait on pages, not
+    on evaluating expressions; bench/README.md, "Per-object partitions"). The previous value
+    is set back after, for the rest of a transaction this may run in (after an error, the
+    savepoint's rollback sets it back).
+    https://www.postgresql.org/docs/15/jit-decision.html"""
+    if db.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), db.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+        (previous, _) = cursor.fetchone()
+        yield
+        cursor.execute("SELECT set_config('jit', %s, true)", [previous])
