@@ -225,7 +225,8 @@ class IngestedRecord(models.Model):
         # lookup starts with (connection, sobject). PostgreSQL also gets GIN indexes on facets,
         # one per object audience criteria filter on (migrations 0005, 0011), and expression
         # indexes for audiences (audiences migrations 0002, 0004). On PostgreSQL the table is
-        # partitioned by connection and its primary key is (id, connection_id) (migration 0010).
+        # partitioned by connection, each loaded partition by object, and its primary key is
+        # (id, connection_id, sobject) (migrations 0010, 0015; ingestion/partitions.py).
 
     def __str__(self) -> str:
         return f"{self.sobject} {self.sf_id}"

@@ -77,7 +77,8 @@ _COLUMNS = (
 )
 # The objects a load table has a leaf for, and the leaf's suffix: short, as PostgreSQL cuts
 # names at 63 characters and a leaf's index is named after the parent's, the connection and
-# the object (``ingested_record_campaign_member_facets_gin_c7_1a2b3c4d_cmem``).
+# the object (``ingested_record_campaign_member_facets_gin_c7_1a2b3c4d_cmem``: 63 with a
+# 5-digit connection id; longer ids are cut, which IF NOT EXISTS and plans survive).
 LEAVES = {
     "Account": "acct",
     "Contact": "cont",

@@ -415,10 +415,11 @@ def _list_q(spec: AudienceSpec, target: str, csv_list) -> Q:
     )
     if (csv_list.kind == "companies") == (target == "Account"):
         return Q(pk__in=matched)
+    # By connection too: one partition read (and locked), not every connection's.
+    own = IngestedRecord.objects.filter(connection=spec.connection, pk__in=matched)
     if target == "Account":  # a people list in a companies audience: their accounts
-        people = IngestedRecord.objects.filter(pk__in=matched, sobject="Contact")
-        return Q(sf_id__in=people.values(ACCOUNT))
-    accounts = IngestedRecord.objects.filter(pk__in=matched).values("sf_id")
+        return Q(sf_id__in=own.filter(sobject="Contact").values(ACCOUNT))
+    accounts = own.values("sf_id")
     return Q(account_sf_id__in=accounts)
 
 
@@ -474,13 +475,15 @@ def _counting():
         yield
         return
     with transaction.atomic(), db.cursor() as cursor:
-        cursor.execute("SELECT current_setting('jit'), current_setting('random_page_cost')")
-        jit, random_page_cost = cursor.fetchone()
-        lower = min(float(random_page_cost), COUNT_RANDOM_PAGE_COST)
+        # One statement; the materialized CTE reads the settings before they are set.
         cursor.execute(
-            "SELECT set_config('jit', 'off', true), set_config('random_page_cost', %s, true)",
-            [str(lower)],
+            "WITH now AS MATERIALIZED (SELECT current_setting('jit') AS jit, "
+            "current_setting('random_page_cost') AS cost) "
+            "SELECT jit, cost, set_config('jit', 'off', true), set_config('random_page_cost', "
+            "least(cost::float8, %s)::text, true) FROM now",
+            [COUNT_RANDOM_PAGE_COST],
         )
+        jit, random_page_cost, _, _ = cursor.fetchone()
         yield
         cursor.execute(
             "SELECT set_config('jit', %s, true), set_config('random_page_cost', %s, true)",

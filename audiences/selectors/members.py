@@ -70,8 +70,12 @@ def person_view(sobject: str, data: dict, account: dict | None) -> dict:
 def _member_views(audience: Audience, member_ids: list[int]) -> Iterator[tuple[str, dict]]:
     """(sf_id, view) of the given records, accounts fetched once per chunk."""
     for chunk in _chunks(member_ids):
+        # By connection too: the planner then reads that connection's partition alone, not
+        # every partition's leaves and indexes (each one a lock of the query's).
         records = list(
-            IngestedRecord.objects.filter(pk__in=chunk).values_list("sf_id", "sobject", "data")
+            IngestedRecord.objects.filter(
+                connection_id=audience.connection_id, pk__in=chunk
+            ).values_list("sf_id", "sobject", "data")
         )
         accounts = _accounts(
             audience.connection_id,

@@ -5,7 +5,8 @@ so ``id`` stays unique and stays Django's primary key (the model's state does no
 
 Cost on an existing table: the key's index is rebuilt on every partition (a B-tree on three
 columns, built with parallel workers: about 10 s per 10M records here). Partitions loaded
-before keep one table for all objects until their next full resync.
+before keep one table for all objects until their next full resync into a new load table (a
+load already under way in one table carries on in it, resynced or not).
 
 Undoing it turns every connection partition or load under way that is partitioned by object
 back into one table (a copy of its rows), as the old key cannot hold over them.
@@ -33,6 +34,7 @@ def _set_key(schema_editor, columns: str) -> None:
     execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT {KEY}")
     execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT {KEY} PRIMARY KEY ({columns})")
     # Named as ingestion.partitions names a load's (``…_pkey_c7_1a2b3c4d``): plans name them.
+    # (Undoing it, the partitions flattened are attached after this, with PostgreSQL's names.)
     for own, partition in _fetch(
         schema_editor,
         "SELECT c.relname, t.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "

@@ -12,10 +12,11 @@ from django.db import transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from audiences.criteria import criteria_parse
-from audiences.models import Audience, AudienceMember
+from audiences.criteria import Group, criteria_parse
+from audiences.models import Audience, AudienceMember, CsvList, CsvRow, CsvRowMatch
 from audiences.selectors import AudienceSpec, audience_size_estimate, connection_fields
-from audiences.selectors.compiler import records_of
+from audiences.selectors.compiler import audience_records, records_of
+from audiences.selectors.members import audience_preview
 from ingestion import partitions
 from ingestion.engine import records
 from ingestion.models import IngestedRecord, RecordLoad, SyncRun
@@ -744,3 +745,61 @@ def test_the_upgrade_marks_a_load_under_way_over_a_copy_in_default(
     with db.schema_editor() as editor:
         migration.mark_loads_under_way(apps, editor)
     assert RecordLoad.objects.get(table=load).from_default
+
+
+def _record(connection, sobject, sf_id, **data):
+    now = timezone.now()
+    return IngestedRecord.objects.create(
+        connection=connection,
+        sobject=sobject,
+        sf_id=sf_id,
+        data={"Id": sf_id, **data},
+        system_modstamp=now,
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+
+
+def _plans_of_record_queries(captured):
+    plans = []
+    for query in captured:
+        if PARENT in query["sql"] and query["sql"].startswith("SELECT"):
+            plans.append("\n".join(r[0] for r in _fetch(f"EXPLAIN {query['sql']}")))
+    return plans
+
+
+def test_an_audiences_reads_of_records_by_id_plan_only_its_connections_partition(
+    connection_factory, user
+):
+    """Members and CSV matches name records by id; read by id alone, every connection's
+    partition, each with seven leaves and their indexes, is planned and locked (hundreds of
+    connections would fill PostgreSQL's lock table). By connection too, only its own."""
+    ours, other = connection_factory(), connection_factory()
+    with transaction.atomic():
+        partitions.load_begin(connection=other)
+        partitions.load_finish(connection_id=other.pk)
+    theirs = partitions.partition_of(other.pk)
+    account = _record(ours, "Account", "001A", Name="Acme")
+    contact = _record(ours, "Contact", "003A", LastName="Lovelace", AccountId="001A")
+    audience = Audience.objects.create(workspace=ours.workspace, connection=ours, name="A")
+    AudienceMember.objects.create(audience=audience, record=contact, sobject="Contact")
+    with CaptureQueriesContext(db) as queries:
+        assert [row["sf_id"] for row in audience_preview(audience=audience)] == ["003A"]
+    captured = queries.captured_queries
+    for holds, kind, record, target, expected in [
+        ("companies", "people", contact, "Account", account),  # a people list: their accounts
+        ("contacts", "companies", account, "Contact", contact),  # a companies list: their people
+    ]:
+        csv_list = CsvList.objects.create(
+            workspace=ours.workspace, name=kind, kind=kind, created_by=user
+        )
+        row = CsvRow.objects.create(csv_list=csv_list, row_number=1, is_valid=True)
+        CsvRowMatch.objects.create(row=row, connection=ours, record=record)
+        spec = AudienceSpec(connection=ours, holds=holds, tree=Group(), include=(csv_list,))
+        with CaptureQueriesContext(db) as listed:
+            assert list(audience_records(spec=spec, target=target)) == [expected]
+        captured += listed.captured_queries
+    plans = _plans_of_record_queries(captured)
+    assert len(plans) >= 3
+    assert all(theirs not in plan for plan in plans)
+    partitions.partition_drop(connection_id=other.pk)
