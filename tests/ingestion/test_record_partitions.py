@@ -26,6 +26,7 @@ from ingestion.services.purge import data_purge_execute, data_purge_request
 from ingestion.services.runs import sync_run_enqueue
 from ingestion.services.sync import sync_run_execute
 from tests.ingestion.fake_salesforce import field_def
+from tests.ingestion.test_record_account_column import _store
 from tests.ingestion.test_sync_engine import _assert_local_copy_equals, _run, _seed
 
 pytestmark = pytest.mark.skipif(db.vendor != "postgresql", reason="PostgreSQL partitions")
@@ -747,19 +748,6 @@ def test_the_upgrade_marks_a_load_under_way_over_a_copy_in_default(
     assert RecordLoad.objects.get(table=load).from_default
 
 
-def _record(connection, sobject, sf_id, **data):
-    now = timezone.now()
-    return IngestedRecord.objects.create(
-        connection=connection,
-        sobject=sobject,
-        sf_id=sf_id,
-        data={"Id": sf_id, **data},
-        system_modstamp=now,
-        first_seen_at=now,
-        last_seen_at=now,
-    )
-
-
 def _plans_of_record_queries(captured):
     plans = []
     for query in captured:
@@ -779,8 +767,8 @@ def test_an_audiences_reads_of_records_by_id_plan_only_its_connections_partition
         partitions.load_begin(connection=other)
         partitions.load_finish(connection_id=other.pk)
     theirs = partitions.partition_of(other.pk)
-    account = _record(ours, "Account", "001A", Name="Acme")
-    contact = _record(ours, "Contact", "003A", LastName="Lovelace", AccountId="001A")
+    account = _store(ours, "Account", "001A", Name="Acme")
+    contact = _store(ours, "Contact", "003A", LastName="Lovelace", AccountId="001A")
     audience = Audience.objects.create(workspace=ours.workspace, connection=ours, name="A")
     AudienceMember.objects.create(audience=audience, record=contact, sobject="Contact")
     with CaptureQueriesContext(db) as queries:
