@@ -43,8 +43,8 @@ object's leaf and planned on that object's statistics. On one table for all obje
 at 10M records, and a nested loop chosen that took 1.7 s (bench/README.md, "The opportunity
 estimate"). Indexes are built on each leaf (those of other objects while it is empty), then
 on the load table, which adopts them (no second build), and ATTACH adopts the load table's in
-turn. Partitions loaded before this
-(one table for all objects) keep working as they are until their next full resync.
+turn. Partitions loaded before this (one table for all objects) keep working as they are
+until their next full resync.
 
 SQLite (tests, the demo) has one plain table: these functions do nothing there, and a full
 resync upserts over the rows it serves, as before.
@@ -144,8 +144,9 @@ def _index_what_stays_empty(table: str) -> None:
     only their predicate per row, where built at its end each would read the whole leaf to
     find nothing: each of the five facets indexes read every leaf, 18 GB at 10M records. The
     end's builds find them there and skip them (IF NOT EXISTS)."""
+    definitions = _index_definitions()
     for leaf in _leaves(table):
-        for name, definition in _index_definitions():
+        for name, definition in definitions:
             if _stays_empty(leaf, definition):
                 _execute(_retarget_index(definition, _own_name(name, leaf), leaf))
 
@@ -297,10 +298,13 @@ def _build_indexes(
     turn. The keys' indexes are built first and made constraints last: ALTER TABLE would lock
     out the GIN builder's CREATE INDEX until this transaction ends. Whatever the builder did
     not build (it failed, or could not see the table) is built here once it has stopped."""
+    # The parent's definitions, read once for every leaf.
+    keys = {kind: _constraints(kind) for kind in ("u", "p")}
+    definitions, statistics = _index_definitions(), _statistics()
     for leaf in leaves:
-        for key in _constraints("p"):
+        for key in keys["p"]:
             _key_index(leaf, *key)
-        for name, definition in _index_definitions():
+        for name, definition in definitions:
             if gin is None or not _is_gin(definition):
                 _execute(_retarget_index(definition, _own_name(name, leaf), leaf))
     if gin is not None:
@@ -311,12 +315,12 @@ def _build_indexes(
                 _execute(statement)
     for leaf in leaves:
         for kind in ("u", "p"):
-            for name, definition in _constraints(kind):
+            for name, definition in keys[kind]:
                 _key_constraint(leaf, name, definition)
     if leaves != [table]:
         _adopt_leaves_indexes(table)
     for target in {table, *leaves}:
-        for name, definition in _statistics():
+        for name, definition in statistics:
             _execute(_retarget_statistics(definition, _own_name(name, target), target))
     if not _constraints("c", table):
         # A load begun before its table was created with the CHECK (it scans the table).
