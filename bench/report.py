@@ -78,8 +78,9 @@ def _rows(parts: dict) -> list[tuple]:
          ("memory", "large", "worker_peak_rss_mb"), lambda v: v < 250, "{:.0f} MB", None),
         (f"sync worker peak RSS, {large} / {small}", "within 20%",
          ("memory", "ratio"), lambda v: abs(v - 1) <= 0.2, "{:.2f}x", None),
-        ("with job latency: whole sync / largest object alone", "<= 1.3x",
-         ("latency", "ratio"), lambda v: v <= 1.3, "{:.2f}x", ("latency", "whole")),
+        # Issue 8 asked 1.3x; issue 16 asks 1.1x.
+        ("with job latency: whole sync / largest object alone", "<= 1.1x",
+         ("latency", "ratio"), lambda v: v <= 1.1, "{:.2f}x", ("latency", "whole")),
         (f"scheduler tick, {tick} connections all due", "< 1 s",
          ("tick", "all_due", "median_seconds"), lambda v: v < 1, "{:.2f} s", None),
     ]  # fmt: skip

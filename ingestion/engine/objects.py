@@ -81,7 +81,6 @@ class ObjectReader(BulkSteps, passes.PassSteps):
         self.reconcile = reconcile
         self.config = ctx.config
         self.next_action_at = 0.0
-        self.poll_interval = self.config.poll_initial_seconds
         self.failures = 0
         self.tries_spent = 0  # requests the failed tries of the current step cost
         self.replans = 0

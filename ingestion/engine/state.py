@@ -31,7 +31,7 @@ class Step(StrEnum):
 
     DONE = "done"
     CREATE_JOB = "create_job"  # ask Salesforce for a Bulk query job
-    POLL_JOB = "poll_job"  # wait for the job, with backoff
+    POLL_JOB = "poll_job"  # wait for the job (bulk_steps.poll_wait)
     READ_RESULT_PAGE = "read_result_page"  # write the job's next page of rows
     READ_PASS_PAGE = "read_pass_page"  # apply the next page of a whole-object pass's job
     READ_REST_PAGE = "read_rest_page"  # write the window's next REST query page

@@ -49,7 +49,7 @@ PARTS = {
         "largest_object": "Contact",
         "whole": sync(seconds=80.0),
         "largest": sync(seconds=70.0, objects=["Contact"]),
-        "ratio": 1.14,
+        "ratio": 1.08,
     },
     "tick": {
         "connections": 1000,
