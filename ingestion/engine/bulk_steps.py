@@ -67,7 +67,7 @@ class BulkSteps:
             self.ctx.commit(self._save)
         elif job.is_terminal:
             self._job_failed(job.error_message or job.state)
-        elif timezone.now() - checkpoint.job_created_at > self.config.job_deadline:
+        elif self._job_age() > self.config.job_deadline_seconds:
             self.client.bulk_abort_job(checkpoint.job_id)
             self._split(f"job {checkpoint.job_id} still {job.state} after the deadline")
         else:

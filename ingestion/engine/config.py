@@ -31,10 +31,6 @@ class EngineConfig:
     def lookback(self) -> timedelta:
         return timedelta(seconds=self.lookback_seconds)
 
-    @property
-    def job_deadline(self) -> timedelta:
-        return timedelta(seconds=self.job_deadline_seconds)
-
     @classmethod
     def from_settings(cls, **overrides) -> EngineConfig:
         known = {f.name for f in fields(cls)}
