@@ -129,6 +129,11 @@ class ObjectCursor(models.Model):
     pass_in_flight = models.JSONField(
         null=True, blank=True, help_text="The whole-object pass being read (reconcile, backfill)."
     )
+    job_pace = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="How fast Salesforce ran this load's first (probe) job; sizes its windows.",
+    )
 
     # ingestion.engine.state.FieldPlan, as JSON: the fields read and how.
     field_plan = models.JSONField(default=dict, blank=True)

@@ -39,6 +39,7 @@ def bulk_job_from_json(data: dict[str, Any]) -> BulkJob:
         object=data.get("object", ""),
         api_version=f"{float(version):.1f}" if version != "" else "",
         created_date=data.get("createdDate", ""),
+        system_modstamp=data.get("systemModstamp", ""),
         number_records_processed=int(data.get("numberRecordsProcessed") or 0),
         retries=int(data.get("retries") or 0),
         total_processing_time_ms=int(data.get("totalProcessingTime") or 0),

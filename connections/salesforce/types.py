@@ -72,6 +72,7 @@ class BulkJob:
     object: str
     api_version: str
     created_date: str = ""
+    system_modstamp: str = ""  # when the job last changed state: its completion, once complete
     number_records_processed: int = 0
     retries: int = 0
     total_processing_time_ms: int = 0

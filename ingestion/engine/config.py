@@ -16,6 +16,16 @@ class EngineConfig:
     max_bulk_jobs: int = 3
     max_window_records: int = 500_000
     page_max_records: int = 100_000
+    # A large initial load (probe_min_records or more) whose first job is still running at
+    # its first poll reads a small window first (the probe: 1/probe_parts of the first
+    # window's span); each window after it is then cut to run about window_seconds at
+    # Salesforce (more when the load would take over max_paced_windows of them), its rows
+    # written while Salesforce runs the next (bulk_steps.BulkSteps._probe_first).
+    probe_min_records: int = 100_000
+    probe_parts: int = 8
+    window_seconds: float = 10.0
+    max_paced_windows: int = 12
+    min_window_records: int = 20_000
     pages_ahead: int = 2  # Bulk result pages fetched ahead of the one written (API >= 58.0)
     slice_seconds: float = 120.0
     poll_initial_seconds: float = 1.0

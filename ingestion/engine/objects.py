@@ -13,6 +13,8 @@ Each step's method below makes one transition (a ``Checkpoint`` method) and comm
                                                         failed once, or gone: CREATE_JOB again
                                                         failed twice, or past the deadline: the
                                                           window splits, CREATE_JOB for its half
+                                                        a large load's first job still running:
+                                                          aborted, CREATE_JOB for a probe window
   READ_RESULT_PAGE  write the job's next page of rows   _advance: the same step at the next
   READ_REST_PAGE    write the next REST page of rows      locator; after the last page:
   READ_BLOB_PAGE    merge a page's base64 fields          READ_BLOB_PAGE if there are base64
@@ -20,6 +22,9 @@ Each step's method below makes one transition (a ``Checkpoint`` method) and comm
                                                           DONE (or a backfill pass: CREATE_JOB)
 
 A REST window that times out moves to Bulk (CREATE_JOB); a Bulk window that times out splits.
+A large initial load against a slow Salesforce learns its pace (``Checkpoint.pacing``: trial,
+probe, paced; bulk_steps.BulkSteps._probe_first) and cuts each next window to run about
+``window_seconds`` there, so its rows are written while Salesforce runs the next.
 A wide object's REST page is one query per field group (windows.field_groups: each fits
 Salesforce's 16,384-byte request line), merged by Id before it is written; a REST query refused
 as too large (414/431) moves its window to Bulk, whose query travels in a POST body.
@@ -52,7 +57,15 @@ from ingestion.engine.pages import PagesAhead
 from ingestion.engine.plan import build_plan, plan_difference, plan_hash
 from ingestion.engine.readers import join_by_id, records_from_rest
 from ingestion.engine.records import ParsedRecord, merge_fields, write_records
-from ingestion.engine.state import Checkpoint, FieldPlan, Phase, Purpose, ReadMode, Step
+from ingestion.engine.state import (
+    Checkpoint,
+    FieldPlan,
+    Pacing,
+    Phase,
+    Purpose,
+    ReadMode,
+    Step,
+)
 from ingestion.engine.values import parse_datetime
 from ingestion.engine.windows import (
     Window,
@@ -130,6 +143,7 @@ class ObjectReader(BulkSteps, passes.PassSteps):
         cursor.watermark = self.checkpoint.next_window().end
         cursor.last_error = ""
         if self.checkpoint.window is not None:
+            self._first_poll_of_job_made_ahead()
             return
         if not cursor.initial_load_complete:
             cursor.initial_load_complete = True
@@ -157,12 +171,20 @@ class ObjectReader(BulkSteps, passes.PassSteps):
         one is made ahead for the next window."""
         step = self.checkpoint.step
         reading = step in (Step.POLL_JOB, Step.READ_RESULT_PAGE, Step.READ_PASS_PAGE)
-        return reading or bool(self.checkpoint.jobs_ahead)
+        return reading or bool(self.checkpoint.jobs_ahead) or self._probe_to_create
 
     @property
     def wants_job_slot(self) -> bool:
         """About to create a Bulk job (and so needs one of the org's job slots)."""
-        return self.checkpoint.step == Step.CREATE_JOB
+        return self.checkpoint.step == Step.CREATE_JOB and not self._probe_to_create
+
+    @property
+    def _probe_to_create(self) -> bool:
+        """The probe's job replaces the job just aborted, in its slot: were the slot freed,
+        the objects waiting for one would take it, and this load (the largest) would wait
+        for them (19 s late in the latency bench)."""
+        checkpoint = self.checkpoint
+        return checkpoint.pacing == Pacing.PROBE and checkpoint.step == Step.CREATE_JOB
 
     def ready(self, now: float, free_slots: int) -> bool:
         if self.done or now < self.next_action_at:
@@ -244,7 +266,9 @@ class ObjectReader(BulkSteps, passes.PassSteps):
             self.checkpoint.open_windows([window], self._large_mode)
             self.ctx.commit(lambda: (self._finish_window(), self._save()))
             return
-        self.checkpoint.open_windows(self._sized(window, total), self._large_mode)
+        windows = self._sized(window, total)
+        trial = self._large_mode == BULK and total >= self.config.probe_min_records
+        self.checkpoint.open_windows(windows, self._large_mode, trial=trial)
         self.ctx.commit(self._save)
 
     @property

@@ -38,6 +38,15 @@ class Step(StrEnum):
     READ_BLOB_PAGE = "read_blob_page"  # fetch the base64 fields of the window's next page
 
 
+class Pacing(StrEnum):
+    """Where a large initial load stands in learning Salesforce's pace (bulk_steps)."""
+
+    NONE = ""  # windows as they were opened
+    TRIAL = "trial"  # the first window's job: done by its first poll, and nothing changes
+    PROBE = "probe"  # it was not: a small first window, whose job measures the pace
+    PACED = "paced"  # each next window cut to run about window_seconds (windows.paced_cut)
+
+
 class Purpose(StrEnum):
     """Why a whole-object pass runs (see engine/passes.py)."""
 
@@ -176,6 +185,47 @@ class PassState:
         )
 
 
+# -- the pace of Salesforce's jobs ------------------------------------------------------------
+@dataclass(frozen=True)
+class Pace:
+    """How fast Salesforce ran a load's probe job (its first, small window), measured from the
+    job's own info, and how dense the window read last was: the next window is cut by them
+    (windows.paced_cut), and its job first polled when it should be done (bulk_steps.poll_wait)."""
+
+    queue_seconds: float  # from the job's creation to its processing
+    seconds_per_record: float  # processing time per record (0: too fast to measure)
+    density: float  # records per second of cursor-field span, in the window read last
+    window_seconds: float = 0.0  # the run each window's job is cut for (0: not cut)
+
+    def records_in(self, window: Window) -> float:
+        if window.start is None:
+            return 0.0
+        return self.density * max((window.end - window.start).total_seconds(), 0.0)
+
+    def expected_run(self, window: Window) -> float:
+        """Seconds a job reading ``window`` should take at Salesforce, from its creation."""
+        return self.queue_seconds + self.records_in(window) * self.seconds_per_record
+
+    def to_json(self) -> dict[str, float]:
+        return {
+            "queue_seconds": self.queue_seconds,
+            "seconds_per_record": self.seconds_per_record,
+            "density": self.density,
+            "window_seconds": self.window_seconds,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Pace | None:
+        if not data or "seconds_per_record" not in data:
+            return None
+        return cls(
+            queue_seconds=float(data.get("queue_seconds") or 0.0),
+            seconds_per_record=float(data["seconds_per_record"]),
+            density=float(data.get("density") or 0.0),
+            window_seconds=float(data.get("window_seconds") or 0.0),
+        )
+
+
 # -- the checkpoint ---------------------------------------------------------------------------
 @dataclass
 class Checkpoint:
@@ -194,6 +244,9 @@ class Checkpoint:
     # Bulk jobs created ahead for pending windows (job id, created at), so Salesforce runs the
     # next window's job while this one is read; stored beside its window in pending_windows.
     jobs_ahead: dict[Window, tuple[str, datetime]] = field(default_factory=dict)
+    # A large initial load learning Salesforce's pace (objects.ObjectReader._open_initial).
+    pacing: Pacing = Pacing.NONE
+    pace: Pace | None = None
 
     @classmethod
     def load(cls, cursor: ObjectCursor) -> Checkpoint:
@@ -215,6 +268,8 @@ class Checkpoint:
             job_failures=cursor.job_failures,
             locator=cursor.locator,
             pass_in_flight=PassState.from_json(cursor.pass_in_flight),
+            pacing=Pacing((cursor.job_pace or {}).get("stage") or Pacing.NONE),
+            pace=Pace.from_json(cursor.job_pace),
         )
 
     def store(self, cursor: ObjectCursor) -> None:
@@ -229,6 +284,8 @@ class Checkpoint:
         cursor.job_failures = self.job_failures
         cursor.locator = self.locator
         cursor.pass_in_flight = self.pass_in_flight.to_json() if self.pass_in_flight else None
+        stage = {"stage": str(self.pacing)} if self.pacing else {}
+        cursor.job_pace = {**stage, **(self.pace.to_json() if self.pace else {})} or None
 
     def _pending_json(self, window: Window) -> list:
         ahead = self.jobs_ahead.get(window)
@@ -264,12 +321,30 @@ class Checkpoint:
 
     # -- transitions: the only code that changes a checkpoint ---------------------------------
 
-    def open_windows(self, windows: list[Window], read_mode: str) -> None:
-        """Start a window set: read the first window now and the others after it."""
+    def open_windows(self, windows: list[Window], read_mode: str, *, trial: bool = False) -> None:
+        """Start a window set: read the first window now and the others after it; ``trial``:
+        a large initial load, whose first job shows whether Salesforce is slow."""
         self.window, *self.pending = windows
         self.jobs_ahead = {}
         self.read_mode = read_mode
+        self.pacing, self.pace = (Pacing.TRIAL if trial else Pacing.NONE), None
         self.drop_job()
+
+    def trial_passed(self) -> None:
+        """The first job was done by its first poll: Salesforce is quick; windows stay."""
+        self.pacing = Pacing.NONE
+
+    def probe_first(self, windows: list[Window]) -> None:
+        """The first job was still running: it was aborted, and ``windows`` (a small probe
+        window first) replace the window set."""
+        self.window, *self.pending = windows
+        self.pacing = Pacing.PROBE
+        self.drop_job()
+
+    def paced(self, pace: Pace, pending: list[Window]) -> None:
+        """The window's job is complete (the probe's, or a paced window's): the windows after
+        it, cut by the pace measured. No job is made ahead for them yet (it is made next)."""
+        self.pace, self.pending, self.pacing = pace, pending, Pacing.PACED
 
     def job_created_ahead(self, job_id: str, at: datetime) -> None:
         """A job for the next window, created while this one is read."""

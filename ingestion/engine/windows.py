@@ -9,6 +9,7 @@ than rows already visible (airbyte#27146). Overlap is harmless: writes are idemp
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -140,3 +141,39 @@ def split_evenly(window: Window, lower_bound: datetime, parts: int) -> list[Wind
     bounds = [floor_second(start + step * i) for i in range(1, parts)]
     edges = [window.start, *bounds, window.end]
     return [Window(a, b) for a, b in itertools.pairwise(edges) if a is None or a < b]
+
+
+def with_probe(windows: list[Window], lower_bound: datetime, parts: int) -> list[Window]:
+    """The first window's first ``parts``-th of time span as a window of its own (the probe),
+    then the rest of it, then the other windows."""
+    first, *others = windows
+    probe = split_evenly(first, lower_bound, parts)[0]
+    if probe.end >= first.end:
+        return windows  # too narrow to split
+    return [probe, Window(probe.end, first.end), *others]
+
+
+def paced_cut(
+    windows: list[Window],
+    density: float,
+    seconds_per_record: float,
+    window_seconds: float,
+    min_records: int,
+) -> list[Window]:
+    """The windows still to read (contiguous), as the next one, sized to run about
+    ``window_seconds`` at Salesforce and to hold ``min_records``, then everything after it,
+    cut in its turn when the next one's job completes (so each cut uses the density of the
+    window read last: recent records are often denser). ``density``: records per second of
+    the cursor field's span; ``seconds_per_record``: Salesforce's pace. Unchanged when either
+    is unknown (0). The next window is the rest's first of as many equal ones as it takes
+    (a last window half again as long would lengthen the load's tail by as much)."""
+    if not windows or windows[0].start is None or density <= 0 or seconds_per_record <= 0:
+        return windows
+    start, end = windows[0].start, windows[-1].end
+    records = max(window_seconds / seconds_per_record, min_records)
+    span = (end - start).total_seconds()
+    parts = math.ceil(span * density / records)  # windows of that size or less, equal
+    if parts <= 1:
+        return [Window(start, end)]
+    cut = floor_second(start + timedelta(seconds=span / parts))
+    return [Window(start, end)] if cut <= start else [Window(start, cut), Window(cut, end)]

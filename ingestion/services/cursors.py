@@ -38,6 +38,7 @@ def cursor_reset(*, connection: Connection, sobjects: list[str] | None = None) -
         job_complete=False,
         job_failures=0,
         pass_in_flight=None,
+        job_pace=None,
         backfill_fields=[],
         last_error="",
     )

@@ -12,6 +12,8 @@ from ingestion.engine.plan import build_plan, plan_hash
 from ingestion.engine.state import (
     Checkpoint,
     FieldPlan,
+    Pace,
+    Pacing,
     PassState,
     Phase,
     Purpose,
@@ -142,6 +144,17 @@ checkpoints = st.builds(
     job_failures=st.integers(0, 1),
     locator=st.sampled_from(["", "MTAwMDA", "/services/data/v62.0/query/01g-2000"]),
     pass_in_flight=st.one_of(st.none(), passes),
+    pacing=st.sampled_from(Pacing),
+    pace=st.one_of(
+        st.none(),
+        st.builds(
+            Pace,
+            st.floats(0, 3600),
+            st.floats(0, 10),
+            st.floats(0, 1e6),
+            st.floats(0, 3600),
+        ),
+    ),
 )
 
 
@@ -152,6 +165,7 @@ def test_a_checkpoint_stored_on_a_cursor_loads_back_unchanged(checkpoint):
     # The JSON columns go through the database as JSON.
     cursor.pending_windows = json.loads(json.dumps(cursor.pending_windows))
     cursor.pass_in_flight = json.loads(json.dumps(cursor.pass_in_flight))
+    cursor.job_pace = json.loads(json.dumps(cursor.job_pace))
     assert Checkpoint.load(cursor) == checkpoint
 
 

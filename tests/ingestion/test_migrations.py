@@ -7,6 +7,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from ingestion.engine.state import Checkpoint, Step
+from ingestion.models import ObjectCursor
 
 BEFORE = [("ingestion", "0004_reconcile_seen_ids")]
 AFTER = [("ingestion", "0005_record_facets")]
@@ -85,8 +86,10 @@ def test_cursor_state_moves_out_of_last_counts_into_named_columns_and_back(conne
         assert contact.pass_in_flight == OLD_STATE["pass"]
         assert (lead.phase, lead.job_complete, lead.job_failures) == ("rows", False, 0)
         assert (lead.backfill_fields, lead.pass_in_flight) == ([], None)
-        # The engine reads the converted row: the pass's job is done; read on from locator 6.
-        checkpoint = Checkpoint.load(contact)
+        # The engine reads the converted row (with today's columns): the pass's job is done;
+        # read on from locator 6.
+        _migrate(MigrationExecutor(db).loader.graph.leaf_nodes())
+        checkpoint = Checkpoint.load(ObjectCursor.objects.get(pk=contact.pk))
         assert (checkpoint.step, checkpoint.locator) == (Step.READ_PASS_PAGE, "6")
         assert checkpoint.pass_in_flight.fields == ("Tier__c",)
 
