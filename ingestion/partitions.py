@@ -22,6 +22,10 @@ transaction:
 4. swaps: detaches and drops the previous partition (or deletes the DEFAULT rows) and
    attaches the new table as the connection's partition.
 
+On a first load, each object's leaf is indexed as soon as the object is read in full, in
+sessions of their own, while the others are still read (``LeafIndexer``); ``load_finish``
+waits for any such build under way and finds its indexes there.
+
 Swaps take turns (``_swap_turn``). ATTACH holds the DEFAULT partition exclusively, so two
 finishers that had each touched it earlier in their transactions would wait for each other
 until PostgreSQL killed one. A load therefore knows from its start whether its previous copy
@@ -111,10 +115,13 @@ def load_begin(*, connection: Connection, fresh: bool = False) -> str | None:
         return None
     with transaction.atomic():
         load = RecordLoad.objects.select_for_update().filter(connection=connection).first()
-        if load is not None:
-            if fresh:
-                _execute(f"TRUNCATE {load.table}")
+        if load is not None and not fresh:
             return load.table
+        if load is not None:
+            # Made anew, not emptied: a leaf loaded already may have its indexes (LeafIndexer),
+            # through which a reload would write, and whose unique key an Id read twice breaks.
+            _drop(load.table)
+            load.delete()
         previous = partition_of(connection.pk)
         from_default = previous is None and _has_rows(DEFAULT, connection.pk)
         if not fresh and (previous or from_default):
@@ -182,6 +189,8 @@ def load_finish(*, connection_id: int) -> bool:
         return False
     table, previous = load.table, partition_of(connection_id)
     started = time.monotonic()
+    for leaf in _leaves(table):
+        _wait_for_leaf_indexer(leaf)
     if load.from_default:
         _swap_turn()  # before reading the DEFAULT partition (see the module's docstring)
         _carry_over(table, DEFAULT, connection_id)
@@ -362,8 +371,12 @@ _KEY = re.compile(r"^(UNIQUE|PRIMARY KEY) (\(.*\))$")
 
 def _key_index(table: str, name: str, definition: str) -> None:
     """The unique index a unique key or primary key ``definition`` of the parent stands on."""
+    _execute(_key_index_statement(table, name, definition))
+
+
+def _key_index_statement(table: str, name: str, definition: str) -> str:
     columns = _KEY.match(definition).group(2)
-    _execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {_own_name(name, table)} ON {table} {columns}")
+    return f"CREATE UNIQUE INDEX IF NOT EXISTS {_own_name(name, table)} ON {table} {columns}"
 
 
 def _key_constraint(table: str, name: str, definition: str) -> None:
@@ -451,6 +464,89 @@ class _GinBuilder(threading.Thread):
             logger.warning("%s: left to load_finish after %s", self.name, error)
         finally:
             db.close()  # this thread's own connection
+
+
+def index_loaded_object(*, connection_id: int, sobject: str) -> None:
+    """An object of a connection's first load is read in full: build its leaf's indexes now,
+    in sessions of their own, while the other objects are still read (LeafIndexer). Called
+    once the commit that completed the object has been made (the sessions must see it)."""
+    if not partitioned() or sobject not in LEAVES:
+        return
+    load = RecordLoad.objects.filter(connection_id=connection_id).first()
+    if load is None or load.from_default or partition_of(connection_id):
+        return  # no load under way, or a reload: its carry-over must not update indexes
+    leaf = f"{load.table}_{LEAVES[sobject]}"
+    definitions = _index_definitions()
+    keys = [_key_index_statement(leaf, *key) for kind in ("u", "p") for key in _constraints(kind)]
+    btrees = [
+        _retarget_index(definition, _own_name(name, leaf), leaf)
+        for name, definition in definitions
+        if not _is_gin(definition)
+    ]
+    gins = [
+        _retarget_index(definition, _own_name(name, leaf), leaf)
+        for name, definition in definitions
+        if _is_gin(definition)
+    ]
+    # PostgreSQL builds a B-tree with parallel workers and a GIN index in one process: two
+    # sessions, as load_finish does (_GinBuilder).
+    LeafIndexer(load.table, leaf, "btree", [*keys, *btrees]).start()
+    LeafIndexer(load.table, leaf, "gin", gins).start()
+
+
+class LeafIndexer(threading.Thread):
+    """Builds indexes of one leaf of a load table in a database session of its own, holding
+    an advisory lock of the leaf's (session-level) while it does: load_finish takes each
+    leaf's locks before it builds anything (_wait_for_leaf_indexer), so it waits for the
+    builds under way and then finds them done (IF NOT EXISTS) rather than racing them; an
+    indexer that finds the lock taken has nothing to do. A unique key that fails (an Id
+    loaded twice) is left to load_finish, which removes the older copy first; any other
+    failure, or the worker's death (its session ends, and the lock with it), leaves the rest
+    to load_finish as well.
+
+    At the end of a load that read several objects, the last object's leaf is all that is
+    left to index: the others were indexed while it was read (bench/README.md, "Paced
+    windows"). Only on a first load: a reload's carry-over updates every row it keeps, which
+    would then pay for every index per row."""
+
+    def __init__(self, table: str, leaf: str, kind: str, statements: list[str]) -> None:
+        super().__init__(name=f"leaf-indexes-{leaf}-{kind}", daemon=True)
+        self.table, self.leaf, self.kind, self.statements = table, leaf, kind, statements
+
+    def run(self) -> None:
+        key = _leaf_lock_key(self.leaf, self.kind)
+        try:
+            with db.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+                if not cursor.fetchone()[0]:
+                    return
+                try:
+                    cursor.execute("SELECT to_regclass(%s)", [self.leaf])
+                    if cursor.fetchone()[0] is not None:
+                        self._build(cursor)
+                finally:
+                    cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+        except DatabaseError as error:
+            logger.warning("%s: left to load_finish after %s", self.name, error)
+        finally:
+            db.close()  # this thread's own connection
+
+    def _build(self, cursor) -> None:
+        for statement in self.statements:
+            try:
+                cursor.execute(statement)
+            except IntegrityError:
+                logger.info("%s: an Id loaded twice; its key is left to load_finish", self.leaf)
+
+
+def _leaf_lock_key(leaf: str, kind: str) -> str:
+    return f"primer_sf:leaf-indexes:{leaf}:{kind}"
+
+
+def _wait_for_leaf_indexer(leaf: str) -> None:
+    """Until this transaction ends, no LeafIndexer starts on the leaf; wait for one under way."""
+    for kind in ("btree", "gin"):
+        _execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_leaf_lock_key(leaf, kind)])
 
 
 def _retarget_statistics(definition: str, name: str, table: str) -> str:

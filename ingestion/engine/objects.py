@@ -39,7 +39,9 @@ import math
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 
+from django.db import transaction
 from django.utils import timezone
 
 from connections.salesforce.exceptions import (
@@ -76,6 +78,7 @@ from ingestion.engine.windows import (
     split_evenly,
 )
 from ingestion.models import ObjectCursor
+from ingestion.partitions import index_loaded_object
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +151,10 @@ class ObjectReader(BulkSteps, passes.PassSteps):
         if not cursor.initial_load_complete:
             cursor.initial_load_complete = True
             cursor.initial_load_completed_at = timezone.now()
+            loaded = partial(
+                index_loaded_object, connection_id=cursor.connection_id, sobject=cursor.sobject
+            )
+            transaction.on_commit(loaded)
         elif cursor.backfill_fields:
             backfill = passes.new_pass(Purpose.BACKFILL, self.plan, cursor.backfill_fields)
             self.checkpoint.start_pass(backfill)

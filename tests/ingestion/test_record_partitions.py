@@ -19,7 +19,7 @@ from audiences.selectors.compiler import audience_records, records_of
 from audiences.selectors.members import audience_preview
 from ingestion import partitions
 from ingestion.engine import records
-from ingestion.models import IngestedRecord, RecordLoad, SyncRun
+from ingestion.models import IngestedRecord, ObjectCursor, RecordLoad, SyncRun
 from ingestion.services import sync
 from ingestion.services.cursors import connection_resync
 from ingestion.services.purge import data_purge_execute, data_purge_request
@@ -791,3 +791,164 @@ def test_an_audiences_reads_of_records_by_id_plan_only_its_connections_partition
     assert len(plans) >= 3
     assert all(theirs not in plan for plan in plans)
     partitions.partition_drop(connection_id=other.pk)
+
+
+# -- each object's leaf indexed once it is read (partitions.LeafIndexer) ---------------------
+def _join_leaf_indexers():
+    for thread in threading.enumerate():
+        if thread.name.startswith("leaf-indexes-"):
+            thread.join(timeout=30)
+
+
+@pytest.fixture
+def slices_by_hand(monkeypatch):
+    """Commits are real here (transactional_db): a slice's end would hand the run's next
+    slice to the (synchronous) task queue at once; the test runs each slice instead."""
+    monkeypatch.setattr(sync, "hand_to_workers", lambda run: None)
+
+
+def _loaded(connection):
+    return set(
+        ObjectCursor.objects.filter(connection=connection, initial_load_complete=True).values_list(
+            "sobject", flat=True
+        )
+    )
+
+
+def test_an_objects_leaf_is_indexed_once_it_is_read_while_the_others_still_load(
+    transactional_db, sync_connection, fake_org, small_pages, slices_by_hand
+):
+    _seed(fake_org, accounts=4, contacts=12)
+    run, table = _begin_load(sync_connection, small_pages)
+    try:
+        while not _loaded(sync_connection):
+            assert _slice(run.pk, small_pages)["status"] == "continue"
+        _join_leaf_indexers()
+        (done,) = _loaded(sync_connection)
+        (reading,) = {"Account", "Contact"} - {done}
+        done_leaf = f"{table}_{partitions.LEAVES[done]}"
+        reading_leaf = f"{table}_{partitions.LEAVES[reading]}"
+        # The object read: every index of the parent, key included, named as load_finish
+        # would name them; the object still read: only those none of its rows can enter.
+        assert _index_shapes(done_leaf) == _index_shapes(PARENT)
+        assert all(" WHERE " in d for d in _indexes(reading_leaf))
+        early = _index_oids(done_leaf)
+
+        sync_run_execute(run_id=run.pk, inline=True, config=small_pages)
+        run.refresh_from_db()
+        assert run.status == SyncRun.Status.SUCCEEDED
+        assert _assert_attached(sync_connection) == table
+        assert early.items() <= _index_oids(done_leaf).items()  # kept, not built again
+        for sobject in ("Account", "Contact"):
+            _assert_local_copy_equals(sync_connection, fake_org, sobject)
+    finally:
+        partitions.partition_drop(connection_id=sync_connection.pk)
+
+
+def test_load_finish_waits_for_a_leaf_indexer_under_way(transactional_db, connection_factory):
+    connection = connection_factory()
+    table = _first_load_with_a_duplicate(connection)
+    leaf = f"{table}_{partitions.LEAVES['Lead']}"
+    held, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def indexer_under_way():  # holds the lock a LeafIndexer holds while it builds
+        try:
+            key = partitions._leaf_lock_key(leaf, "gin")
+            with db.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [key])
+                held.set()
+                release.wait(30)
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+        finally:
+            db.close()
+
+    def finish():
+        try:
+            with transaction.atomic():
+                partitions.load_finish(connection_id=connection.pk)
+            finished.set()
+        finally:
+            db.close()
+
+    holder, finisher = threading.Thread(target=indexer_under_way), threading.Thread(target=finish)
+    try:
+        holder.start()
+        assert held.wait(30)
+        finisher.start()
+        assert not finished.wait(1.0)
+        release.set()
+        assert finished.wait(60)
+        _assert_attached(connection)
+    finally:
+        release.set()
+        holder.join(30)
+        finisher.join(60)
+        partitions.partition_drop(connection_id=connection.pk)
+
+
+def test_a_leaf_indexer_finds_an_id_loaded_twice_and_leaves_the_key_to_load_finish(
+    transactional_db, connection_factory
+):
+    connection = connection_factory()
+    table = _first_load_with_a_duplicate(connection)
+    leaf = f"{table}_{partitions.LEAVES['Lead']}"
+    try:
+        partitions.index_loaded_object(connection_id=connection.pk, sobject="Lead")
+        _join_leaf_indexers()
+        # Every index but the key's, which the two copies of L1 break.
+        (missing,) = set(_index_shapes(PARENT)) - set(_index_shapes(leaf))
+        assert "sf_id" in missing
+        assert not [d for d in _indexes(leaf) if "UNIQUE" in d and "sf_id" in d]
+        with transaction.atomic():
+            assert partitions.load_finish(connection_id=connection.pk)
+        assert IngestedRecord.objects.get(connection=connection, sobject="Lead").data == {
+            "v": "new"
+        }
+        _assert_attached(connection)
+    finally:
+        partitions.partition_drop(connection_id=connection.pk)
+
+
+def test_a_reload_and_a_fresh_start_build_no_leaf_indexes_early(
+    transactional_db, sync_connection, fake_org, small_pages, slices_by_hand, monkeypatch
+):
+    started = []
+    monkeypatch.setattr(partitions.LeafIndexer, "start", lambda self: started.append(self.leaf))
+    _seed(fake_org)
+    try:
+        run, table = _begin_load(sync_connection, small_pages)
+        sync_run_execute(run_id=run.pk, inline=True, config=small_pages)
+        assert sorted(started) == sorted(
+            f"{table}_{partitions.LEAVES[sobject]}" for sobject in ("Account", "Contact") * 2
+        )  # a B-tree session and a GIN session for each object
+        started.clear()
+        # A full resync's carry-over updates every row it keeps: through no index.
+        resync = connection_resync(
+            connection=sync_connection, trigger=SyncRun.Trigger.COMMAND, full=True
+        )
+        sync_run_execute(run_id=resync.pk, inline=True, config=small_pages)
+        resync.refresh_from_db()
+        assert resync.status == SyncRun.Status.SUCCEEDED
+        assert started == []
+    finally:
+        partitions.partition_drop(connection_id=sync_connection.pk)
+
+
+def test_a_fresh_start_of_a_load_under_way_makes_a_new_table_without_its_indexes(
+    transactional_db, sync_connection, fake_org, small_pages, slices_by_hand
+):
+    _seed(fake_org, accounts=4, contacts=12)
+    run, table = _begin_load(sync_connection, small_pages)
+    try:
+        while not _loaded(sync_connection):
+            assert _slice(run.pk, small_pages)["status"] == "continue"
+        _join_leaf_indexers()
+        with transaction.atomic():
+            fresh = partitions.load_begin(connection=sync_connection, fresh=True)
+        assert fresh != table
+        assert not _fetch("SELECT to_regclass(%s)", [table])[0][0]
+        for key in partitions.LEAVES.values():
+            assert all(" WHERE " in d for d in _indexes(f"{fresh}_{key}"))
+    finally:
+        with transaction.atomic():
+            partitions.load_discard(connection_id=sync_connection.pk)
