@@ -188,9 +188,10 @@ def load_finish(*, connection_id: int) -> bool:
     if load is None:
         return False
     table, previous = load.table, partition_of(connection_id)
-    started = time.monotonic()
+    waiting = time.monotonic()
     for leaf in _leaves(table):
         _wait_for_leaf_indexer(leaf)
+    started = time.monotonic()
     if load.from_default:
         _swap_turn()  # before reading the DEFAULT partition (see the module's docstring)
         _carry_over(table, DEFAULT, connection_id)
@@ -218,9 +219,11 @@ def load_finish(*, connection_id: int) -> bool:
     _execute(f"ALTER TABLE {PARENT} ATTACH PARTITION {table} FOR VALUES IN ({int(connection_id)})")
     load.delete()
     logger.info(
-        "connection %s: load %s attached (carry-over %.1f s, indexes %.1f s, swap %.1f s)",
+        "connection %s: load %s attached (leaves' indexes waited for %.1f s, carry-over %.1f s, "
+        "indexes %.1f s, swap %.1f s)",
         connection_id,
         table,
+        started - waiting,
         carried - started,
         indexed - carried,
         time.monotonic() - indexed,

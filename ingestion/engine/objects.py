@@ -151,10 +151,13 @@ class ObjectReader(BulkSteps, passes.PassSteps):
         if not cursor.initial_load_complete:
             cursor.initial_load_complete = True
             cursor.initial_load_completed_at = timezone.now()
-            loaded = partial(
-                index_loaded_object, connection_id=cursor.connection_id, sobject=cursor.sobject
-            )
-            transaction.on_commit(loaded)
+            if self.checkpoint.pace is not None:
+                # Salesforce was slow: the other objects' loads wait on it more than on our
+                # CPU, which the leaf's index builds can use now (partitions.LeafIndexer).
+                loaded = partial(
+                    index_loaded_object, connection_id=cursor.connection_id, sobject=cursor.sobject
+                )
+                transaction.on_commit(loaded)
         elif cursor.backfill_fields:
             backfill = passes.new_pass(Purpose.BACKFILL, self.plan, cursor.backfill_fields)
             self.checkpoint.start_pass(backfill)
