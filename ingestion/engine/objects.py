@@ -151,7 +151,7 @@ class ObjectReader(BulkSteps, passes.PassSteps):
         if not cursor.initial_load_complete:
             cursor.initial_load_complete = True
             cursor.initial_load_completed_at = timezone.now()
-            if self.checkpoint.pace is not None:
+            if self._load_is_paced():
                 # Salesforce was slow: the other objects' loads wait on it more than on our
                 # CPU, which the leaf's index builds can use now (partitions.LeafIndexer).
                 loaded = partial(
@@ -161,6 +161,14 @@ class ObjectReader(BulkSteps, passes.PassSteps):
         elif cursor.backfill_fields:
             backfill = passes.new_pass(Purpose.BACKFILL, self.plan, cursor.backfill_fields)
             self.checkpoint.start_pass(backfill)
+
+    def _load_is_paced(self) -> bool:
+        """Whether Salesforce was seen slow in this connection's load: this object's or
+        another's first job still ran at its first poll (``Pace``, bulk_steps)."""
+        if self.checkpoint.pace is not None:
+            return True
+        cursors = ObjectCursor.objects.filter(connection_id=self.cursor.connection_id)
+        return cursors.filter(job_pace__has_key="seconds_per_record").exists()
 
     # -- what the runner asks -------------------------------------------------------------------
     @property

@@ -25,7 +25,7 @@ from ingestion.services.cursors import connection_resync
 from ingestion.services.purge import data_purge_execute, data_purge_request
 from ingestion.services.runs import sync_run_enqueue
 from ingestion.services.sync import sync_run_execute
-from tests.ingestion.fake_salesforce import field_def
+from tests.ingestion.fake_salesforce import FakeClient, field_def
 from tests.ingestion.test_record_account_column import _store
 from tests.ingestion.test_sync_engine import _assert_local_copy_equals, _run, _seed
 
@@ -943,6 +943,24 @@ def test_only_a_first_load_against_a_slow_salesforce_indexes_leaves_early(
         assert sorted(started) == sorted(
             f"{table}_{partitions.LEAVES[sobject]}" for sobject in ("Account", "Contact") * 2
         )  # a B-tree session and a GIN session for each object
+        started.clear()
+        # An object too small for a trial of its own, done after another's probe found
+        # Salesforce slow: indexed early too.
+        partitions.partition_drop(connection_id=sync_connection.pk)
+        ObjectCursor.objects.filter(connection=sync_connection).delete()
+        fake_org.polls_to_complete = 2
+        real_create = FakeClient.bulk_create_query_job
+
+        def slow_accounts(self, soql, **kwargs):
+            fake_org.polls_to_complete = 8 if " FROM Account" in soql else 2
+            return real_create(self, soql, **kwargs)
+
+        monkeypatch.setattr(FakeClient, "bulk_create_query_job", slow_accounts)
+        contacts_only = replace(slow_org, probe_min_records=6)  # 5 accounts, 7 contacts
+        run, table = _begin_load(sync_connection, contacts_only)
+        sync_run_execute(run_id=run.pk, inline=True, config=contacts_only)
+        assert f"{table}_{partitions.LEAVES['Account']}" in started
+        monkeypatch.setattr(FakeClient, "bulk_create_query_job", real_create)
         started.clear()
         # A full resync's carry-over updates every row it keeps: through no index.
         fake_org.polls_to_complete = 2
