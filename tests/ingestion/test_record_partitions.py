@@ -823,15 +823,22 @@ def _loaded(connection):
     )
 
 
+def _load_one_object_of_two(connection, config):
+    """Slices of a first load until one of its two objects is read in full (and its leaf's
+    indexers are done): the run and its load table."""
+    run, table = _begin_load(connection, config)
+    while not _loaded(connection):
+        assert _slice(run.pk, config)["status"] == "continue"
+    _join_leaf_indexers()
+    return run, table
+
+
 def test_an_objects_leaf_is_indexed_once_it_is_read_while_the_others_still_load(
     transactional_db, sync_connection, fake_org, slow_org, slices_by_hand
 ):
     _seed(fake_org, accounts=4, contacts=12)
-    run, table = _begin_load(sync_connection, slow_org)
+    run, table = _load_one_object_of_two(sync_connection, slow_org)
     try:
-        while not _loaded(sync_connection):
-            assert _slice(run.pk, slow_org)["status"] == "continue"
-        _join_leaf_indexers()
         (done,) = _loaded(sync_connection)
         (reading,) = {"Account", "Contact"} - {done}
         done_leaf = f"{table}_{partitions.LEAVES[done]}"
@@ -979,11 +986,8 @@ def test_a_fresh_start_of_a_load_under_way_makes_a_new_table_without_its_indexes
     transactional_db, sync_connection, fake_org, slow_org, slices_by_hand
 ):
     _seed(fake_org, accounts=4, contacts=12)
-    run, table = _begin_load(sync_connection, slow_org)
+    _, table = _load_one_object_of_two(sync_connection, slow_org)
     try:
-        while not _loaded(sync_connection):
-            assert _slice(run.pk, slow_org)["status"] == "continue"
-        _join_leaf_indexers()
         with transaction.atomic():
             fresh = partitions.load_begin(connection=sync_connection, fresh=True)
         assert fresh != table
