@@ -147,7 +147,9 @@ class BulkSteps:
 
     def _aborted(self, job_id: str) -> bool:
         """Abort a running job; False if it finished meanwhile (Salesforce refuses to abort a
-        finished job: INVALIDJOBSTATE)."""
+        finished job; the errorCode INVALIDJOBSTATE is the emulator's, unverified on a real
+        org, where any other refusal fails the step as before).
+        https://developer.salesforce.com/docs/platform/api-asynch/guide/query-abort-job.md"""
         try:
             self.client.bulk_abort_job(job_id)
         except SalesforceNotFound:
@@ -194,8 +196,11 @@ class BulkSteps:
             )
 
     def _measured_pace(self, job: BulkJob, pending: list[Window]) -> Pace:
-        """Salesforce's pace, from the probe's job info; the density of the rest from the
-        object's count (the probe's own span starts at no known moment)."""
+        """Salesforce's pace, from the probe's job info (``totalProcessingTime`` in ms,
+        ``numberRecordsProcessed``, ``createdDate`` and ``systemModstamp``: the queue is the
+        run less the processing); the density of the rest from the object's count (the probe's
+        own span starts at no known moment).
+        https://developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/query_get_one_job.htm"""
         read = job.number_records_processed
         run = _seconds_between(job.created_date, job.system_modstamp)
         processing = job.total_processing_time_ms / 1000 or run
