@@ -12,12 +12,14 @@ from django.utils import timezone
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from connections.salesforce.bulk import bulk_job_from_json
 from connections.salesforce.exceptions import SalesforceError
 from ingestion.engine.bulk_steps import EXPECTED_SHARE, EXPECTED_STEP, BulkSteps, poll_wait
 from ingestion.engine.config import EngineConfig
 from ingestion.engine.state import Checkpoint, Pace, Pacing, ReadMode, Step
 from ingestion.engine.windows import Window, paced_cut, with_probe
-from ingestion.models import SyncRun
+from ingestion.models import ObjectCursor, SyncRun
+from tests.connections.conftest import payload
 from tests.ingestion.fake_salesforce import FakeClient
 from tests.ingestion.test_sync_engine import _assert_local_copy_equals, _run, _seed
 
@@ -279,3 +281,21 @@ def test_a_paced_windows_job_made_ahead_is_first_polled_at_three_quarters_of_its
     reader.next_action_at = 0.0
     reader._first_poll_of_job_made_ahead()
     assert reader.next_action_at == 0.0
+
+
+def test_a_recorded_job_info_gives_the_pace_a_probe_measures():
+    """A completed query job's info in the shape Salesforce documents (the client tests'
+    canned tests/fixtures/salesforce/bulk_job_complete.json; no recording holds one): created
+    at 15:50:37, last changed at 15:51:27, 3 records in 334 ms of processing."""
+    job = bulk_job_from_json(payload("bulk_job_complete.json"))
+    rest = [Window(T0, T0 + timedelta(days=1))]
+    reader = _Reader(Checkpoint(window=Window(None, T0), pending=rest))
+    reader.sobject, reader.cursor = "Contact", ObjectCursor(estimated_total=8_643)
+
+    pace = reader._measured_pace(job, rest)
+
+    assert pace.queue_seconds == pytest.approx(50 - 0.334)
+    assert pace.seconds_per_record == pytest.approx(0.334 / 3)
+    assert pace.density == pytest.approx(8_640 / 86_400)  # the rest of the count, over its span
+    # At most 12 windows: 8,640 records at 0.111 s are 962 s, so windows of 80 s, not 10 s.
+    assert pace.window_seconds == pytest.approx(8_640 * 0.334 / 3 / 12)
