@@ -22,9 +22,10 @@ transaction:
 4. swaps: detaches and drops the previous partition (or deletes the DEFAULT rows) and
    attaches the new table as the connection's partition.
 
-On a first load, each object's leaf is indexed as soon as the object is read in full, in
-sessions of their own, while the others are still read (``LeafIndexer``); ``load_finish``
-waits for any such build under way and finds its indexes there.
+On a first load that found Salesforce slow (engine: ``ObjectReader._load_is_paced``), each
+object's leaf is indexed as soon as the object is read in full, in sessions of their own,
+while the others are still read (``LeafIndexer``); ``load_finish`` waits for any such build
+under way and finds its indexes there.
 
 Swaps take turns (``_swap_turn``). ATTACH holds the DEFAULT partition exclusively, so two
 finishers that had each touched it earlier in their transactions would wait for each other
@@ -479,22 +480,15 @@ def index_loaded_object(*, connection_id: int, sobject: str) -> None:
     if load is None or load.from_default or partition_of(connection_id):
         return  # no load under way, or a reload: its carry-over must not update indexes
     leaf = f"{load.table}_{LEAVES[sobject]}"
-    definitions = _index_definitions()
     keys = [_key_index_statement(leaf, *key) for kind in ("u", "p") for key in _constraints(kind)]
-    btrees = [
-        _retarget_index(definition, _own_name(name, leaf), leaf)
-        for name, definition in definitions
-        if not _is_gin(definition)
-    ]
-    gins = [
-        _retarget_index(definition, _own_name(name, leaf), leaf)
-        for name, definition in definitions
-        if _is_gin(definition)
-    ]
+    statements = {False: keys, True: []}  # by whether the index is a GIN one
+    for name, definition in _index_definitions():
+        statement = _retarget_index(definition, _own_name(name, leaf), leaf)
+        statements[_is_gin(definition)].append(statement)
     # PostgreSQL builds a B-tree with parallel workers and a GIN index in one process: two
     # sessions, as load_finish does (_GinBuilder).
-    LeafIndexer(load.table, leaf, "btree", [*keys, *btrees]).start()
-    LeafIndexer(load.table, leaf, "gin", gins).start()
+    LeafIndexer(leaf, "btree", statements[False]).start()
+    LeafIndexer(leaf, "gin", statements[True]).start()
 
 
 class LeafIndexer(threading.Thread):
@@ -510,11 +504,12 @@ class LeafIndexer(threading.Thread):
     At the end of a load that read several objects, the last object's leaf is all that is
     left to index: the others were indexed while it was read (bench/README.md, "Paced
     windows"). Only on a first load: a reload's carry-over updates every row it keeps, which
-    would then pay for every index per row."""
+    would then pay for every index per row. And only when Salesforce was found slow (the
+    engine decides): otherwise the builds would compete with the writes for the CPU."""
 
-    def __init__(self, table: str, leaf: str, kind: str, statements: list[str]) -> None:
+    def __init__(self, leaf: str, kind: str, statements: list[str]) -> None:
         super().__init__(name=f"leaf-indexes-{leaf}-{kind}", daemon=True)
-        self.table, self.leaf, self.kind, self.statements = table, leaf, kind, statements
+        self.leaf, self.kind, self.statements = leaf, kind, statements
 
     def run(self) -> None:
         key = _leaf_lock_key(self.leaf, self.kind)

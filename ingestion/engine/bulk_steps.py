@@ -76,7 +76,7 @@ class BulkSteps:
         self.ctx.count_job()
         checkpoint.job_created(job.id, timezone.now())
         self.ctx.commit(self._save)
-        self.next_action_at = time.monotonic() + poll_wait(0.0, self.config, self._expected_run())
+        self._schedule_poll()
 
     def _poll_job(self) -> None:
         checkpoint = self.checkpoint
@@ -106,20 +106,23 @@ class BulkSteps:
             self.client.bulk_abort_job(checkpoint.job_id)
             self._split(f"job {checkpoint.job_id} still {job.state} after the deadline")
         else:
-            wait = poll_wait(self._job_age(), self.config, self._expected_run())
-            self.next_action_at = time.monotonic() + wait
+            self._schedule_poll()
 
     def _job_age(self) -> float:
         created = self.checkpoint.job_created_at
         return (timezone.now() - created).total_seconds() if created else 0.0
 
+    def _schedule_poll(self) -> None:
+        """The job's next poll, as poll_wait says for its age (and expected run, if paced)."""
+        wait = poll_wait(self._job_age(), self.config, self._expected_run())
+        self.next_action_at = time.monotonic() + wait
+
     def _first_poll_of_job_made_ahead(self) -> None:
         """The next window's turn: its job, made ahead, is first polled when poll_wait says
         for its age, if its run is expected (not at once, at a fraction of its run)."""
-        expected = self._expected_run()
-        if expected and self.checkpoint.job_id and not self.checkpoint.job_complete:
-            wait = poll_wait(self._job_age(), self.config, expected)
-            self.next_action_at = time.monotonic() + wait
+        checkpoint = self.checkpoint
+        if self._expected_run() and checkpoint.job_id and not checkpoint.job_complete:
+            self._schedule_poll()
 
     def _expected_run(self) -> float | None:
         """Seconds the current window's job should run, once a probe has paced the load."""
