@@ -103,14 +103,13 @@ def records_from_csv(lines: Iterable[str], plan: FieldPlan) -> Iterator[ParsedRe
         for index, convert in converters:
             if (raw := values[index]) is not None:
                 values[index] = convert(raw)
-        data = dict(zip(names, values, strict=True))
+        data = {name: value for name, value in zip(names, values, strict=True) if value is not None}
         if compounds:
             values.append(None)
             for name, keys, indexes in compounds:
                 parts = [values[i] for i in indexes]
-                data[name] = (
-                    dict(zip(keys, parts, strict=True)) if parts.count(None) < len(parts) else None
-                )
+                if parts.count(None) < len(parts):
+                    data[name] = dict(zip(keys, parts, strict=True))
         found = {}
         for name, index in facets:
             value = values[index]
@@ -132,7 +131,10 @@ def records_from_rest(records: Iterable[dict], plan: FieldPlan) -> Iterator[Pars
 
 def _parsed(data: dict[str, Any], cursor_field: str, facets: frozenset[str]) -> ParsedRecord:
     deleted = bool(data.get("IsDeleted"))
-    return ParsedRecord(data["Id"], data, data[cursor_field], deleted, facets_of(data, facets))
+    # .get: an empty value is left out of data (values.py)
+    return ParsedRecord(
+        data.get("Id"), data, data.get(cursor_field), deleted, facets_of(data, facets)
+    )
 
 
 def join_by_id(records: list[dict], group: Iterable[dict], cursor_field: str) -> list[dict]:

@@ -433,7 +433,8 @@ def merge_fields(
     facet_fields: frozenset[str] = frozenset(),
 ) -> int:
     """Set some keys of stored records' data (base64 bodies, refreshed formulas, backfills),
-    and of their facets for the keys in ``facet_fields``.
+    and of their facets for the keys in ``facet_fields``. A None value clears the key: data
+    leaves empty fields out (values.py).
 
     Only records already stored are touched, and on PostgreSQL only those whose values differ,
     so a daily formula refresh of an unchanged object rewrites nothing.
@@ -448,13 +449,21 @@ def merge_fields(
     changed = []
     for record in records:
         patch = values[record.sf_id]
-        merged = {**record.data, **patch}
+        merged = _patched(record.data, patch)
         if merged != record.data:
             record.data = merged
             record.facets = _merged_facets(record.facets, patch, facet_fields)
             changed.append(record)
     IngestedRecord.objects.bulk_update(changed, ["data", "facets"], batch_size=1000)
     return len(changed)
+
+
+def _patched(data: dict, patch: dict) -> dict:
+    merged = {**data, **patch}
+    for name, value in patch.items():
+        if value is None:
+            del merged[name]
+    return merged
 
 
 def _merged_facets(facets: dict, patch: dict, facet_fields: frozenset[str]) -> dict:
@@ -473,23 +482,27 @@ def _merge_pg(
     with db.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {_PATCH} (sf_id varchar(18), patch jsonb, "
-            "facet_patch jsonb, facet_keys text[]) ON COMMIT DELETE ROWS"
+            "cleared text[], facet_patch jsonb, facet_keys text[]) ON COMMIT DELETE ROWS"
         )
         cursor.execute(f"TRUNCATE {_PATCH}")
         with cursor.cursor.copy(
-            f"COPY {_PATCH} (sf_id, patch, facet_patch, facet_keys) FROM STDIN"
+            f"COPY {_PATCH} (sf_id, patch, cleared, facet_patch, facet_keys) FROM STDIN"
         ) as copy:
             for sf_id, patch in values.items():
+                kept = {name: value for name, value in patch.items() if value is not None}
+                cleared = [name for name in patch if name not in kept]
                 facet_patch = _merged_facets({}, patch, facet_fields)
                 keys = [name for name in patch if name in facet_fields]
-                copy.write_row((sf_id, json.dumps(patch), json.dumps(facet_patch), keys))
+                row = (sf_id, json.dumps(kept), cleared, json.dumps(facet_patch), keys)
+                copy.write_row(row)
         table = load_table(connection_id) or IngestedRecord._meta.db_table
         cursor.execute(
             f"""UPDATE {table} r
-            SET data = r.data || p.patch, facets = (r.facets - p.facet_keys) || p.facet_patch
+            SET data = (r.data - p.cleared) || p.patch,
+                facets = (r.facets - p.facet_keys) || p.facet_patch
             FROM {_PATCH} p
             WHERE r.connection_id = %s AND r.sobject = %s AND r.sf_id = p.sf_id
-              AND NOT (r.data @> p.patch)""",
+              AND NOT (r.data @> p.patch AND NOT r.data ?| p.cleared)""",
             [connection_id, sobject],
         )
         return cursor.rowcount

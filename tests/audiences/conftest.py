@@ -116,12 +116,13 @@ def sf_id(sobject):
 
 @pytest.fixture
 def record_factory(db):
-    """Make IngestedRecord rows directly, as the sync engine would have written them."""
+    """Make IngestedRecord rows directly, as the sync engine would have written them: a None
+    field is left out of data (ingestion/engine/values.py)."""
 
     def make(connection, sobject, *, is_deleted=False, id=None, **data):
         now = timezone.now()
         record_id = id or sf_id(sobject)
-        data = {"Id": record_id, **data}
+        data = {"Id": record_id, **{k: v for k, v in data.items() if v is not None}}
         return IngestedRecord.objects.create(
             connection=connection,
             sobject=sobject,

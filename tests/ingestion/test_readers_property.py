@@ -91,7 +91,8 @@ def reference_records(lines, plan):
     converters = csv_converters(plan, columns)
     facets = facet_fields(plan) & set(columns)
     for row in reader:
-        data = typed_from_csv(row, columns, converters)
+        typed = typed_from_csv(row, columns, converters)
+        data = {name: value for name, value in typed.items() if value is not None}
         if plan.compounds:
             rebuild_compounds(data, plan)
         yield _parsed(data, plan.cursor_field, facets)

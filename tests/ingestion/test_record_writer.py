@@ -101,7 +101,24 @@ def test_merging_a_facet_field_updates_the_facets_too(connection):
     record = IngestedRecord.objects.get()
     assert changed == 1
     assert record.facets == {"Status": "Open", "Tier__c": "Gold"}
-    assert record.data == {**data, **patch}
+    assert record.data == {"Id": ID, "Status": "Open", "Tier__c": "Gold", "Score__c": 3.5}
+
+
+def test_a_merge_that_clears_a_field_removes_its_key_and_changes_nothing_twice(connection):
+    # data leaves empty fields out: a None in a patch removes the key, and a patch whose
+    # values are already so (set, or absent for None) rewrites nothing.
+    stamp = "2026-01-01T09:00:00.000Z"
+    _write(
+        connection, ParsedRecord(ID, {"Id": ID, "Formula__c": 7.0, "Other__c": "x"}, stamp, False)
+    )
+    patch = {"Formula__c": None, "Never__c": None, "Other__c": "x"}
+
+    def merge() -> int:
+        return merge_fields(connection_id=connection.pk, sobject="Contact", values={ID: patch})
+
+    assert merge() == 1
+    assert IngestedRecord.objects.get().data == {"Id": ID, "Other__c": "x"}
+    assert merge() == 0
 
 
 def test_a_page_mixing_new_and_stored_ids_writes_every_record_once(connection):

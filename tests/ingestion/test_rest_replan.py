@@ -41,9 +41,11 @@ def test_a_field_added_mid_window_restarts_the_rest_pages(
         _run(sync_connection, config)
     assert ObjectCursor.objects.get(sobject="Contact").locator  # mid-window, page 2 next
     fake_org.schema["Contact"].append(field_def("Segment__c"))
+    for record in fake_org.records["Contact"].values():  # a new field's values, stamps unmoved
+        record["Segment__c"] = "SMB"
     monkeypatch.setattr(objects, "write_records", real_write)
 
     assert _run(sync_connection, config).status == SyncRun.Status.SUCCEEDED
     stored = IngestedRecord.objects.filter(sobject="Contact")
     assert stored.count() == 10
-    assert all("Segment__c" in record.data for record in stored)
+    assert all(record.data.get("Segment__c") == "SMB" for record in stored)
