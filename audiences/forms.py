@@ -37,6 +37,25 @@ def criteria_object(criteria) -> dict:
     return criteria
 
 
+MAX_ID = 2**63 - 1  # larger ids are not ids (and overflow SQLite's integers)
+
+
+class ListChoiceField(forms.ModelMultipleChoiceField):
+    """CSV lists by id: an id past any database integer is refused as an unknown list, not
+    sent to the database (SQLite raises OverflowError on it)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            number = str(pk).strip().lstrip("+-") if isinstance(pk, int | str) else ""
+            if number.isdecimal() and not 0 < int(pk) <= MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
 class AudienceForm(forms.Form):
     """Name, who it holds, criteria (JSON from the builder) and CSV lists.
 
@@ -51,10 +70,10 @@ class AudienceForm(forms.Form):
     )
     holds = forms.ChoiceField(choices=Audience.Holds.choices, initial=Audience.Holds.PEOPLE)
     criteria = forms.JSONField(required=False, widget=forms.HiddenInput)
-    include = forms.ModelMultipleChoiceField(
+    include = ListChoiceField(
         queryset=CsvList.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
-    exclude = forms.ModelMultipleChoiceField(
+    exclude = ListChoiceField(
         queryset=CsvList.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
@@ -169,9 +188,6 @@ class CsvReadingForm(forms.Form):
     delimiter = forms.ChoiceField(
         choices=[(d, name.capitalize()) for d, name in DELIMITER_NAMES.items()]
     )
-
-
-MAX_ID = 2**63 - 1  # larger ids are not ids (and overflow SQLite's integers)
 
 
 class IdListField(forms.Field):

@@ -90,3 +90,14 @@ def test_an_estimate_with_a_nul_in_the_filters_is_a_400(signed_in, connection, c
     )
     assert response.status_code == 400
     assert "NUL character" in response.content.decode()
+
+
+@pytest.mark.parametrize("list_id", [2**63, "99999999999999999999999", -(2**63) - 1, 0])
+def test_a_save_naming_a_list_id_past_any_row_is_a_form_error(signed_in, list_id):
+    """SQLite cannot hold such an integer: without the check this is a 500 (OverflowError)."""
+    response = signed_in.post(
+        reverse("audiences:new"), {"name": "A", "holds": "people", "include": list_id}
+    )
+    assert response.status_code == 200
+    assert "is not one of the available choices" in response.content.decode()
+    assert not Audience.objects.exists()
