@@ -42,7 +42,9 @@ MAX_ID = 2**63 - 1  # larger ids are not ids (and overflow SQLite's integers)
 
 class ListChoiceField(forms.ModelMultipleChoiceField):
     """CSV lists by id: an id past any database integer is refused as an unknown list, not
-    sent to the database (SQLite raises OverflowError on it)."""
+    sent to the database. Django finds no row for such an id in an exact lookup (what
+    ModelChoiceField asks, e.g. CsvUploadForm.workspace) but passes it on in the ``pk__in``
+    this field asks, where SQLite raises OverflowError."""
 
     def _check_values(self, value):
         for pk in value:
