@@ -10,6 +10,7 @@ so combinations of values do not repeat in practice even though each table is sm
 
 from __future__ import annotations
 
+import operator
 import random
 import zlib
 from array import array
@@ -64,6 +65,16 @@ def pick(pool, positions) -> list:
     return []
 
 
+def _is_run(idxs, start: int) -> bool:
+    """Whether ``idxs`` are ``start, start + 1, ...`` in that order. Its two ends alone do
+    not say so: a query's ORDER BY (``ORDER BY SystemModstamp LIMIT 7`` gave indexes 1, 0, 2,
+    3, 5, 6, 7) or a page of children's parents can be a shuffled run, whose records were then
+    given the values of the run's indexes in order (another record's SystemModstamp)."""
+    if isinstance(idxs, range):
+        return idxs.step == 1
+    return all(map(operator.eq, idxs, range(start, start + len(idxs))))
+
+
 class Chunk:
     """A set of record indexes of one object, with memoised columns and random draws."""
 
@@ -74,7 +85,7 @@ class Chunk:
         self.idxs = idxs
         self.n = len(idxs)
         self.i0 = idxs[0] if self.n else 0
-        self.contig = self.n > 0 and idxs[-1] - self.i0 == self.n - 1
+        self.contig = self.n > 0 and idxs[-1] - self.i0 == self.n - 1 and _is_run(idxs, self.i0)
         self.memo: dict = {}
 
     def r(self, key: str, modulus: int):

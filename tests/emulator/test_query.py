@@ -126,6 +126,21 @@ def test_order_by_with_direction_nulls_and_limit_offset(org):
     assert [r["Id"] for r in page] == sorted(r["Id"] for r in rows)[10:15]
 
 
+@pytest.mark.parametrize("field", ["Title", "LastName", "CreatedDate", "SystemModstamp", "Id"])
+@pytest.mark.parametrize("direction", ["", " ASC", " DESC", " DESC NULLS LAST", " NULLS FIRST"])
+@pytest.mark.parametrize(("limit", "offset"), [(1, None), (7, None), (5, 12), (149, 0)])
+def test_a_limited_order_picks_what_the_full_order_begins_with(
+    org, field, direction, limit, offset
+):
+    """With a LIMIT and one ORDER BY field the rows are picked, not all sorted (engine._sorted):
+    the same rows, ties (Title repeats) in the same order, as the whole order sliced."""
+    soql = f"SELECT Id FROM Contact ORDER BY {field}{direction}"
+    whole = ids(org, soql)
+    page = ids(org, f"{soql} LIMIT {limit}" + (f" OFFSET {offset}" if offset is not None else ""))
+    start = offset or 0
+    assert page == whole[start : start + limit]
+
+
 def test_count_and_count_of_a_field(org):
     assert run(org, "SELECT COUNT() FROM Contact") == {
         "totalSize": 150,
