@@ -166,7 +166,7 @@ class Engine:
         SystemModstamp ASC LIMIT 1`` from the field's index, and the engine asks it of every
         object it cuts into windows (``ObjectReader._lowest_stamp``): sorting all 3.75M
         contacts of the ``enterprise`` profile for it took 6.8 s, during which the sync waited
-        (bench/README.md, "The emulator's ORDER BY ... LIMIT")."""
+        (bench/README.md, "The scale part on a quicker day")."""
         keys: list[list] = [[] for _ in plan.order]
         cols = [c for c, _, _ in plan.order]
         for start in range(0, len(idxs), CHUNK):
