@@ -190,8 +190,7 @@ def _run(options, quick: bool, out_dir: Path) -> int:
     print(f"Benchmark on {db.settings_dict['NAME']}; logs in {options.log_dir}", flush=True)
     started = time.monotonic()
     with db.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        described = machine.describe(cursor.fetchone()[0])
+        described = machine.describe(*machine.postgres(cursor))
     try:
         # The services' INFO lines (connections renewed, tasks queued) would bury the figures.
         with quiet_logs(logging.INFO):

@@ -90,8 +90,9 @@ def _ram_gib() -> float:
 
 
 def git_commit() -> str:
-    """Short commit, marked when the working tree has uncommitted changes (the report's own
-    files, which every run rewrites, do not count)."""
+    """Short commit, marked when the working tree has uncommitted changes (the reports' own
+    files, which the runs rewrite, do not count: RESULTS.md, RESULTS-scale.md, RESULTS-fleet.md
+    and their JSON)."""
     try:
         commit = _git("rev-parse", "--short", "HEAD")
         dirty = _git(
@@ -100,8 +101,8 @@ def git_commit() -> str:
             "--untracked-files=no",
             "--",
             ".",
-            ":(exclude)bench/RESULTS.md",
-            ":(exclude)bench/results.json",
+            ":(exclude)bench/RESULTS*.md",
+            ":(exclude)bench/results*.json",
         )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -119,13 +120,31 @@ def load_average() -> float:
     return os.getloadavg()[0]
 
 
-def describe(postgres_version: str) -> dict:
+# The server's settings that a load's speed depends on, reported beside its version: two
+# servers' figures differ by them (bench/README.md, "The scale part on a quicker day": this
+# machine's server ran with autovacuum off and checkpointed every few seconds during loads).
+POSTGRES_SETTINGS = ("shared_buffers", "max_wal_size", "maintenance_work_mem", "autovacuum")
+
+
+def postgres(cursor) -> tuple[str, str]:
+    """The server's version and POSTGRES_SETTINGS as ``name value`` pairs."""
+    cursor.execute("SHOW server_version")
+    version = cursor.fetchone()[0]
+    columns = ", ".join(f"current_setting('{name}')" for name in POSTGRES_SETTINGS)
+    cursor.execute(f"SELECT {columns}")
+    values = cursor.fetchone()
+    pairs = zip(POSTGRES_SETTINGS, values, strict=True)
+    return version, ", ".join(f"{name} {value}" for name, value in pairs)
+
+
+def describe(postgres_version: str, postgres_settings: str = "") -> dict:
     """The machine, the software and the moment, for the report's header."""
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
         "ram_gib": round(_ram_gib(), 1),
         "postgresql": postgres_version,
+        "postgresql_settings": postgres_settings,
         "python": platform.python_version(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "git_commit": git_commit(),

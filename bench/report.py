@@ -196,6 +196,7 @@ def _machine(machine: dict, options: dict) -> list[str]:
         ["cores", machine.get("cores")],
         ["RAM", f"{machine.get('ram_gib')} GiB"],
         ["PostgreSQL", machine.get("postgresql")],
+        ["PostgreSQL settings", machine.get("postgresql_settings") or "not recorded"],
         ["Python", machine.get("python")],
         ["date", machine.get("date")],
         ["git commit", machine.get("git_commit")],

@@ -361,8 +361,7 @@ def render_partial(partial: Path, out_dir: Path) -> Path:
     from bench.report import render_scale
 
     with db.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        described = machine.describe(cursor.fetchone()[0])
+        described = machine.describe(*machine.postgres(cursor))
     scale = json.loads(partial.read_text())
     options = {"profile": scale["profile"], "parts": ["scale (stopped: partial)"]}
     results = {"machine": described, "options": options, "parts": {"scale": scale}}

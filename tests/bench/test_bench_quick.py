@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from bench import machine
 from bench.database import create_database, drop_database
 from connections.models import DEFAULT_OBJECTS
 from emulator.data.profiles import PROFILES
@@ -60,6 +62,18 @@ def test_every_part_runs(quick_run):
     ]
     assert results["options"]["quick"] is True
     assert "## Targets" in (out_dir / "RESULTS.md").read_text()
+
+
+def test_the_report_names_the_servers_settings(quick_run):
+    """The settings a load's speed depends on are in the report, as the server has them."""
+    results, out_dir = quick_run
+    with psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://")) as conn:
+        expected = ", ".join(
+            f"{name} {conn.execute(f'SHOW {name}').fetchone()[0]}"
+            for name in machine.POSTGRES_SETTINGS
+        )
+    assert results["machine"]["postgresql_settings"] == expected
+    assert f"| PostgreSQL settings | {expected} |" in (out_dir / "RESULTS.md").read_text()
 
 
 def test_the_initial_sync_copies_the_whole_tiny_org_with_one_bulk_job_per_object(quick_run):

@@ -1,7 +1,10 @@
 """The benchmark report: every figure against its target, met or NOT MET, and parts that did
 not run shown as not measured."""
 
-from bench import report
+import subprocess
+from pathlib import Path
+
+from bench import machine, report
 
 
 def sync(**figures) -> dict:
@@ -131,3 +134,34 @@ def test_repeated_initial_syncs_are_listed_beside_the_median_one():
     parts = {"initial": sync(records_per_second_of_each_run=[14_000, 12_500, 9_000])}
     text = report.render(results(parts))
     assert "ran 3 times (records/s: 14,000, 12,500, 9,000); the median run is shown" in text
+
+
+def test_the_machine_table_shows_the_servers_settings_or_says_they_were_not_recorded():
+    recorded = results(PARTS)
+    recorded["machine"]["postgresql_settings"] = "shared_buffers 128MB, autovacuum off"
+    assert "| PostgreSQL settings | shared_buffers 128MB, autovacuum off |" in report.render(
+        recorded
+    )
+    # Results written before the settings were recorded still render.
+    assert "| PostgreSQL settings | not recorded |" in report.render(results(PARTS))
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def test_the_commit_is_clean_when_only_result_files_changed(tmp_path, monkeypatch):
+    """Every report's files are rewritten by its run; other changes mark the commit."""
+    (tmp_path / "bench").mkdir()
+    files = ["RESULTS.md", "results.json", "RESULTS-scale.md", "results-scale.json"]
+    for name in [*files, "RESULTS-fleet.md", "scale.py"]:
+        (tmp_path / "bench" / name).write_text("before\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "c")
+    monkeypatch.setattr(machine, "ROOT", tmp_path)
+    for name in [*files, "RESULTS-fleet.md"]:
+        (tmp_path / "bench" / name).write_text("after\n")
+    assert machine.git_commit() == machine._git("rev-parse", "--short", "HEAD")
+    (tmp_path / "bench" / "scale.py").write_text("after\n")
+    assert machine.git_commit().endswith(" + uncommitted changes")
