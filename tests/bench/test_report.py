@@ -152,6 +152,11 @@ def _git(repo: Path, *args: str) -> None:
 
 def test_the_commit_is_clean_when_only_result_files_changed(tmp_path, monkeypatch):
     """Every report's files are rewritten by its run; other changes mark the commit."""
+    # Only this repository's git: no user's or hook's configuration or environment.
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        monkeypatch.delenv(name, raising=False)
     (tmp_path / "bench").mkdir()
     files = ["RESULTS.md", "results.json", "RESULTS-scale.md", "results-scale.json"]
     for name in [*files, "RESULTS-fleet.md", "scale.py"]:

@@ -127,13 +127,17 @@ def test_order_by_with_direction_nulls_and_limit_offset(org):
 
 
 @pytest.mark.parametrize("field", ["Title", "LastName", "CreatedDate", "SystemModstamp", "Id"])
-@pytest.mark.parametrize("direction", ["", " ASC", " DESC", " DESC NULLS LAST", " NULLS FIRST"])
-@pytest.mark.parametrize(("limit", "offset"), [(1, None), (7, None), (5, 12), (149, 0)])
+@pytest.mark.parametrize("direction", ["", " DESC", " NULLS LAST", " DESC NULLS FIRST"])
+@pytest.mark.parametrize(
+    ("limit", "offset"), [(1, None), (7, None), (5, 12), (149, 0), (5, 148), (200, None)]
+)
 def test_a_limited_order_picks_what_the_full_order_begins_with(
     org, field, direction, limit, offset
 ):
     """With a LIMIT and one ORDER BY field the rows are picked, not all sorted (engine._sorted):
-    the same rows, ties (Title repeats) in the same order, as the whole order sliced."""
+    the same rows, ties (Title repeats) in the same order, as the whole order sliced. Nulls
+    go with the direction unless told ("" is ASC NULLS FIRST, " DESC" DESC NULLS LAST); a
+    LIMIT past the 150 contacts sorts them all."""
     soql = f"SELECT Id FROM Contact ORDER BY {field}{direction}"
     whole = ids(org, soql)
     page = ids(org, f"{soql} LIMIT {limit}" + (f" OFFSET {offset}" if offset is not None else ""))
