@@ -68,8 +68,9 @@ def pick(pool, positions) -> list:
 def _is_run(idxs, start: int) -> bool:
     """Whether ``idxs`` are ``start, start + 1, ...`` in that order. Its two ends alone do
     not say so: a query's ORDER BY (``ORDER BY SystemModstamp LIMIT 7`` gave indexes 1, 0, 2,
-    3, 5, 6, 7) or a page of children's parents can be a shuffled run, whose records were then
-    given the values of the run's indexes in order (another record's SystemModstamp)."""
+    3, 5, 6, 7) or a page of children's parents can have a run's ends and not be one, and
+    their records were then given the values of the run's indexes in order (another record's
+    SystemModstamp)."""
     if isinstance(idxs, range):
         return idxs.step == 1
     return all(map(operator.eq, idxs, range(start, start + len(idxs))))
