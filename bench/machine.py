@@ -127,17 +127,15 @@ POSTGRES_SETTINGS = ("shared_buffers", "max_wal_size", "maintenance_work_mem", "
 
 
 def postgres(cursor) -> tuple[str, str]:
-    """The server's version and POSTGRES_SETTINGS as ``name value`` pairs."""
-    cursor.execute("SHOW server_version")
-    version = cursor.fetchone()[0]
-    columns = ", ".join(f"current_setting('{name}')" for name in POSTGRES_SETTINGS)
-    cursor.execute(f"SELECT {columns}")
-    values = cursor.fetchone()
+    """The server's version and POSTGRES_SETTINGS as ``name value`` pairs, in one query."""
+    names = ("server_version", *POSTGRES_SETTINGS)
+    cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in names))
+    version, *values = cursor.fetchone()
     pairs = zip(POSTGRES_SETTINGS, values, strict=True)
     return version, ", ".join(f"{name} {value}" for name, value in pairs)
 
 
-def describe(postgres_version: str, postgres_settings: str = "") -> dict:
+def describe(postgres_version: str, postgres_settings: str) -> dict:
     """The machine, the software and the moment, for the report's header."""
     return {
         "cpu": _cpu_model(),
