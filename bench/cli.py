@@ -236,5 +236,5 @@ def _write(results: dict, out_dir: Path) -> None:
         (out_dir / "results-scale.json").write_text(json.dumps(scaled, indent=2) + "\n")
         (out_dir / "RESULTS-scale.md").write_text(report.render_scale(scaled))
         print("\nScale targets")
-        print("\n".join(report.scale_summary_lines(scale)))
+        print("\n".join(report.scale_summary_lines(scale, results["machine"].get("cores"))))
         print(f"\nWrote {out_dir / 'RESULTS-scale.md'} and {out_dir / 'results-scale.json'}")
