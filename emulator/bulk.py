@@ -89,6 +89,8 @@ class Job:
     error_message: str | None = None
     snapshot_seq: int | None = None
     matches: array = field(default_factory=lambda: array("I"))
+    # (seq, matches) as counted when the job was created; its snapshot when nothing changed.
+    counted: tuple[int, array] | None = None
 
     @property
     def include_deleted(self) -> bool:

@@ -86,7 +86,12 @@ def create(org, request: Request, version: str) -> Response:
             return refusal
         include_deleted = operation == "queryAll"
         with org.lock:
-            expected = org.engine.count(plan, include_deleted=include_deleted, seq=org.seq)
+            # Matched now to count them, and kept: a job made ahead is usually completed with
+            # nothing changed meanwhile, and its completion would match them all again.
+            counted = (
+                org.seq,
+                org.engine.matching(plan, include_deleted=include_deleted, seq=org.seq),
+            )
         job = Job(
             id=org.jobs.new_id(),
             operation=operation,
@@ -98,9 +103,10 @@ def create(org, request: Request, version: str) -> Response:
             column_delimiter=delim,
             line_ending=ending,
             plan=plan,
-            expected=expected,
+            expected=len(counted[1]),
             rate=org.processing_rate,
             outcome=org.faults.job_outcome(plan.sobject.name),
+            counted=counted,
         )
         job.modstamp = now
         org.jobs.add(job)

@@ -285,3 +285,40 @@ def test_bulk_calls_are_counted_by_kind(api):
     assert calls["bulk_results"] == 1
     assert calls["bulk_list"] == 1
     assert api.org.counters()["jobs_by_state"] == {"JobComplete": 1}
+
+
+def test_a_job_completed_with_nothing_changed_is_matched_once(api, monkeypatch):
+    # The count taken when the job is created is its snapshot: completing it (a job made ahead,
+    # first polled later) does not match every record again.
+    calls = []
+    matching = api.org.engine.matching
+    monkeypatch.setattr(
+        api.org.engine, "matching", lambda *a, **k: calls.append(a) or matching(*a, **k)
+    )
+    job = api.create_job("SELECT Id FROM Contact WHERE LastName != 'Nobody'")
+    api.wait_job(job["id"])
+    rows = rows_of(results(api, job["id"]).text)
+    assert len(rows) == 151
+    assert len(calls) == 1
+
+
+def test_a_change_while_the_job_runs_is_in_its_results(api):
+    # Salesforce snapshots a job's results when it completes: a record changed after the job
+    # was created (and counted) but before it completed is read as it is then.
+    api.org.processing_rate = 50.0
+    try:
+        job = api.create_job("SELECT Id, Title FROM Contact WHERE Title != 'Nobody' ORDER BY Id")
+        assert job["state"] == "UploadComplete"
+        first = api.query("SELECT Id FROM Contact ORDER BY Id LIMIT 2").json()["records"]
+        api.org.update("Contact", first[0]["Id"], {"Title": "Changed While Running"})
+        api.org.update("Contact", first[1]["Id"], {"Title": "Nobody"})
+        created = api.org.create("Contact", {"LastName": "Late", "Title": "Newcomer"})
+        api.org.clock.advance(10)
+        api.wait_job(job["id"])
+    finally:
+        api.org.processing_rate = None
+    rows = rows_of(results(api, job["id"]).text)[1:]
+    assert [first[0]["Id"], "Changed While Running"] in rows
+    assert first[1]["Id"] not in {row[0] for row in rows}
+    assert [created, "Newcomer"] in rows
+    assert len(rows) == 150
