@@ -89,8 +89,9 @@ class Job:
     error_message: str | None = None
     snapshot_seq: int | None = None
     matches: array = field(default_factory=lambda: array("I"))
-    # (seq, matches) as counted when the job was created; its snapshot when nothing changed.
-    counted: tuple[int, array] | None = None
+    # (engine, seq, matches) as counted when the job was created: its snapshot if nothing has
+    # changed by its completion (Org.snapshot_job); dropped when it ends any other way.
+    counted: tuple[object, int, array] | None = None
 
     @property
     def include_deleted(self) -> bool:
@@ -211,6 +212,7 @@ class BulkJobs:
         job.finished = due
         job.modstamp = due
         if job.outcome and job.outcome[0] == "fail":
+            job.counted = None
             job.state = "Failed"
             job.error_message = job.outcome[1]
             return
@@ -230,6 +232,7 @@ class BulkJobs:
                 return False
             self.active.pop(job.id, None)
             job.state = "Aborted"
+            job.counted = None
             job.modstamp = self.org.clock.time()
             job.finished = job.modstamp
             return True

@@ -401,14 +401,15 @@ class Org(ChangesMixin):
 
     def snapshot_job(self, job: Job) -> None:
         """Freeze a completing job's matching records and the sequence number to render at:
-        those counted at its creation when no record has changed since (``seq`` is the same),
-        else matched anew. Matching is the emulator's costliest step of a windowed load (0.5
-        to 1.5 s for a window of the ``enterprise`` profile's 3.75M contacts), and the
-        engine waits for it at the first poll of a job made ahead."""
+        those counted at its creation when no record has changed since (the same engine, not
+        one a reset rebuilt, at the same ``seq``), else matched anew. Matching is the
+        emulator's costliest step of a windowed load (0.5 to 1.5 s for a window of the
+        ``enterprise`` profile's 3.75M contacts), and the engine waits for it at the first
+        poll of a job made ahead."""
         with self.lock:
             counted, job.counted = job.counted, None
-            if counted is not None and counted[0] == self.seq:
-                job.matches = counted[1]
+            if counted is not None and counted[0] is self.engine and counted[1] == self.seq:
+                job.matches = counted[2]
             else:
                 job.matches = self.engine.matching(
                     job.plan, include_deleted=job.include_deleted, seq=self.seq

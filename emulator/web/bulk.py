@@ -86,9 +86,11 @@ def create(org, request: Request, version: str) -> Response:
             return refusal
         include_deleted = operation == "queryAll"
         with org.lock:
-            # Matched now to count them, and kept: a job made ahead is usually completed with
-            # nothing changed meanwhile, and its completion would match them all again.
+            # Matched now to count them (an unfiltered query too, which a count alone would
+            # not match), and kept: a job made ahead is usually completed with nothing changed
+            # meanwhile, and its completion would match them all again (Org.snapshot_job).
             counted = (
+                org.engine,
                 org.seq,
                 org.engine.matching(plan, include_deleted=include_deleted, seq=org.seq),
             )
@@ -103,7 +105,7 @@ def create(org, request: Request, version: str) -> Response:
             column_delimiter=delim,
             line_ending=ending,
             plan=plan,
-            expected=len(counted[1]),
+            expected=len(counted[2]),
             rate=org.processing_rate,
             outcome=org.faults.job_outcome(plan.sobject.name),
             counted=counted,

@@ -322,3 +322,34 @@ def test_a_change_while_the_job_runs_is_in_its_results(api):
     assert first[1]["Id"] not in {row[0] for row in rows}
     assert [created, "Newcomer"] in rows
     assert len(rows) == 150
+
+
+def test_a_job_ending_without_results_drops_what_it_counted(api):
+    # An aborted or failed job never serves pages: the records matched to count it are let go.
+    api.org.processing_rate = 1.0
+    try:
+        aborted = api.create_job("SELECT Id FROM Contact")
+        assert api.org.jobs.get(aborted["id"]).counted is not None
+        assert api.patch(f"jobs/query/{aborted['id']}", json={"state": "Aborted"}).ok
+    finally:
+        api.org.processing_rate = None
+    assert api.org.jobs.get(aborted["id"]).counted is None
+    api.org.faults.set("job_fail", count=1, object="Contact", message="Boom")
+    failed = api.create_job("SELECT Id FROM Contact")
+    api.wait_job(failed["id"], "Failed")
+    assert api.org.jobs.get(failed["id"]).counted is None
+
+
+def test_records_counted_by_an_engine_since_rebuilt_are_matched_again(api):
+    # A reset rebuilds the stores at the same seq: what an older engine counted is not reused.
+    api.org.processing_rate = 50.0
+    try:
+        job = api.create_job("SELECT Id FROM Contact")
+        held = api.org.jobs.get(job["id"])
+        _, seq, matches = held.counted
+        held.counted = (object(), seq, matches[:3])
+        api.org.clock.advance(10)
+        api.wait_job(job["id"])
+    finally:
+        api.org.processing_rate = None
+    assert len(rows_of(results(api, job["id"]).text)) == 151
