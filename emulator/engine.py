@@ -119,9 +119,9 @@ class Engine:
         store = self.stores[plan.sobject.name]
         cands = self.candidates(plan, store)
         excluded = store.purged if include_deleted else (store.purged | store.deleted)
-        stop = None
-        if not plan.order and plan.limit is not None:
-            stop = plan.limit + (plan.offset or 0)
+        lo = plan.offset or 0
+        hi = None if plan.limit is None else lo + plan.limit  # rows up to the LIMIT's last
+        stop = None if plan.order else hi  # unordered, matching can stop there
         out = array("I")
         if plan.predicate is None:
             if excluded:
@@ -142,10 +142,7 @@ class Engine:
                 if stop is not None and len(out) >= stop:
                     break
         if plan.order:
-            first = None if plan.limit is None else (plan.offset or 0) + plan.limit
-            out = self._sorted(plan, out, seq, first)
-        lo = plan.offset or 0
-        hi = None if plan.limit is None else lo + plan.limit
+            out = self._sorted(plan, out, seq, hi)
         if lo or hi is not None:
             out = out[lo:hi]
         return out
