@@ -86,6 +86,15 @@ class TimeModel:
                 append(m if m < end else end)
         return out
 
+    def created_floor(self, index: int) -> int:
+        """No generated record from ``index`` on was created before this (the jitter only adds),
+        nor has a SystemModstamp before it (a record's stamp is never before its creation)."""
+        return self.start + (index * self.span) // self.count
+
+    def stamps_end(self) -> int:
+        """No generated record has a CreatedDate or SystemModstamp after this."""
+        return self.end
+
     def created_at(self, index: int) -> int:
         return self.created(Chunk(self.gen, [index]))[0]
 

@@ -213,6 +213,21 @@ class ObjectStore:
             return generated
         return [*generated, *range(self.generated + a, self.generated + b)]
 
+    def irregular(self) -> list[int]:
+        """Indexes, ascending, whose values may not be those generated: records changed,
+        created, deleted or purged (each has a version in the overlay), and fixed rows."""
+        return sorted(self.overlay.keys() | self.gen.fixed.keys())
+
+    def stamp_floor(self, index: int) -> int:
+        """No record from ``index`` on has a CreatedDate, SystemModstamp or LastModifiedDate
+        before this, ``irregular()`` ones apart."""
+        return self.gen.time.created_floor(index)
+
+    def stamps_end(self) -> int:
+        """No record has a SystemModstamp or LastModifiedDate after this, ``irregular()`` ones
+        apart."""
+        return self.gen.time.stamps_end()
+
     def _created_in(self, index: int, lo: int | None, hi: int | None) -> bool:
         t = self.created_times[index - self.generated]
         return (lo is None or t >= lo) and (hi is None or t < hi)

@@ -59,6 +59,8 @@ class Plan:
     created: tuple[int | None, int | None] | None = None
     id_bounds: tuple[str, str | None, str | None] | None = None  # (op kind, lo id, hi id)
     id_list: list[str] | None = None
+    # The WHERE clause is nothing but bounds on SystemModstamp or LastModifiedDate (``modstamp``)
+    stamp_bounds_only: bool = False
     uses_base64: list[Column] = field(default_factory=list)
 
 
@@ -363,6 +365,7 @@ class Compiler:
         items = where.items if isinstance(where, ast.And) else [where]
         mod_lo = mod_hi = cre_lo = cre_hi = None
         id_lo = id_hi = None
+        stamps = 0  # conjuncts that are SystemModstamp or LastModifiedDate bounds
         for node in items:
             if isinstance(node, ast.InList) and not node.negate and len(node.field.path) == 1:
                 if node.field.path[0].lower() == "id":
@@ -390,8 +393,10 @@ class Compiler:
                 cre_lo, cre_hi = _tighten(cre_lo, cre_hi, lo, hi)
             else:
                 mod_lo, mod_hi = _tighten(mod_lo, mod_hi, lo, hi)
+                stamps += 1
         if mod_lo is not None or mod_hi is not None:
             plan.modstamp = (mod_lo, mod_hi)
+            plan.stamp_bounds_only = stamps == len(items)
         if cre_lo is not None or cre_hi is not None:
             plan.created = (cre_lo, cre_hi)
         if id_lo or id_hi:
