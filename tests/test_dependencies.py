@@ -16,7 +16,7 @@ PRODUCTION = [*LAYERS, "primer_sf"]
 # shows its syncs and queues one): they are the UI, above every app's models and services.
 UI_MODULES = {"connections.views", "connections.admin"}
 # The emulator's own packages (requirements-emulator.txt) and what sits outside the apps.
-NOT_IN_PRODUCTION = {"werkzeug", "waitress", "lark", "isal", "emulator", "demo", "bench", "tests"}
+NOT_IN_PRODUCTION = {"werkzeug", "waitress", "lark", "emulator", "demo", "bench", "tests"}
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def test_production_code_imports_nothing_of_the_emulator_or_its_packages():
 def test_the_emulator_packages_are_not_production_requirements():
     production = (ROOT / "requirements.txt").read_text().lower()
     emulator = (ROOT / "requirements-emulator.txt").read_text().lower()
-    for package in ("werkzeug", "waitress", "lark", "isal"):
+    for package in ("werkzeug", "waitress", "lark"):
         assert f"\n{package}==" not in production
         assert f"\n{package}==" in emulator
     assert "-r requirements-emulator.txt" in (ROOT / "requirements-dev.txt").read_text()

@@ -10,7 +10,6 @@ Reference: https://developer.salesforce.com/docs/platform/api-asynch/guide/query
 
 from __future__ import annotations
 
-import gzip
 import http.client
 import io
 import tempfile
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import urllib3.exceptions
+from isal import igzip, isal_zlib
 
 from connections.salesforce.exceptions import SalesforceUnavailable
 from connections.salesforce.types import SPOOL_BYTES, BulkJob, ResultPage
@@ -27,6 +27,47 @@ if TYPE_CHECKING:
     import requests
 
 _READ_ERRORS = (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
+
+
+def _interrupted(path: str) -> SalesforceUnavailable:
+    return SalesforceUnavailable(
+        "The download of a Bulk result page was cut off; read the page again.",
+        error_code="DOWNLOAD_INTERRUPTED",
+        url=path,
+    )
+
+
+def _gunzipped(body: io.BufferedIOBase, response: requests.Response, path: str) -> io.IOBase:
+    """The body with its gzip undone, if it has one. ISA-L's inflate (``isal``, the same
+    ``GzipFile`` interface) takes 1.0 µs per row of a 65-column Contact page against 2.6 µs
+    for zlib's, which the gzip module and urllib3 use: 16 s of the worker's CPU at 10M
+    records (bench/README.md, "Result pages inflated by ISA-L")."""
+    if response.headers.get("Content-Encoding", "").lower() != "gzip":
+        return body
+    return io.BufferedReader(_Inflated(body, path), buffer_size=256 * 1024)
+
+
+class _Inflated(io.RawIOBase):
+    """A gzipped body, inflated as it is read. One that ends before its gzip stream does (a
+    connection closed early without an error, or a spool cut short) is a broken download, to
+    be read again, not a short page."""
+
+    def __init__(self, body: io.BufferedIOBase, path: str) -> None:
+        self._gzip = igzip.IGzipFile(fileobj=body, mode="rb")
+        self._path = path
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        try:
+            return self._gzip.readinto(buffer)
+        except (EOFError, igzip.BadGzipFile, isal_zlib.error) as exc:
+            raise _interrupted(self._path) from exc
+
+    def close(self) -> None:
+        self._gzip.close()  # not the body: its owner closes it
+        super().close()
 
 
 def bulk_job_from_json(data: dict[str, Any]) -> BulkJob:
@@ -49,8 +90,9 @@ def bulk_job_from_json(data: dict[str, Any]) -> BulkJob:
 
 
 class _GuardedRaw(io.RawIOBase):
-    """The decoded body of a streamed response; a broken connection becomes
-    ``SalesforceUnavailable`` instead of a urllib3/http.client/socket error."""
+    """The body of a streamed response as it came (``_gunzipped`` undoes its gzip); a broken
+    connection becomes ``SalesforceUnavailable`` instead of a urllib3/http.client/socket
+    error."""
 
     def __init__(self, response: requests.Response, path: str) -> None:
         self._raw = response.raw
@@ -61,13 +103,9 @@ class _GuardedRaw(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         try:
-            data = self._raw.read(len(buffer), decode_content=True)
+            data = self._raw.read(len(buffer), decode_content=False)
         except _READ_ERRORS as exc:
-            raise SalesforceUnavailable(
-                "The download of a Bulk result page was cut off; read the page again.",
-                error_code="DOWNLOAD_INTERRUPTED",
-                url=self._path,
-            ) from exc
+            raise _interrupted(self._path) from exc
         buffer[: len(data)] = data
         return len(data)
 
@@ -79,7 +117,7 @@ def result_page(response: requests.Response, *, locator: str | None, path: str) 
         next_locator = None
     count = response.headers.get("Sforce-NumberOfRecords")
     buffered = io.BufferedReader(_GuardedRaw(response, path), buffer_size=256 * 1024)
-    text = io.TextIOWrapper(buffered, encoding="utf-8", newline="")
+    text = io.TextIOWrapper(_gunzipped(buffered, response, path), encoding="utf-8", newline="")
     return ResultPage(
         locator=locator,
         next_locator=next_locator,
@@ -99,17 +137,11 @@ def _downloaded(response: requests.Response, path: str) -> tuple[io.TextIOBase, 
             spool.write(chunk)
     except _READ_ERRORS as exc:
         spool.close()
-        raise SalesforceUnavailable(
-            "The download of a Bulk result page was cut off; read the page again.",
-            error_code="DOWNLOAD_INTERRUPTED",
-            url=path,
-        ) from exc
+        raise _interrupted(path) from exc
     finally:
         response.close()
     spool.seek(0)
-    gzipped = response.headers.get("Content-Encoding", "").lower() == "gzip"
-    body = gzip.GzipFile(fileobj=spool, mode="rb") if gzipped else spool
-    text = io.TextIOWrapper(body, encoding="utf-8", newline="")
+    text = io.TextIOWrapper(_gunzipped(spool, response, path), encoding="utf-8", newline="")
 
     def close() -> None:
         text.close()

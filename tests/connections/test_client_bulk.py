@@ -199,6 +199,37 @@ def test_a_connection_cut_mid_download_is_transient(sf, make_client):
     assert caught.value.error_code == "DOWNLOAD_INTERRUPTED"
 
 
+@pytest.mark.parametrize("downloaded", [False, True])
+@pytest.mark.parametrize(
+    "body",
+    [
+        lambda gz: gz[:-12],  # closed cleanly before the gzip stream's end
+        lambda gz: io.BufferedReader(_CutAfter(gz[: len(gz) // 2])),  # the connection broke
+        lambda gz: b"<html>not gzip</html>",  # labelled gzip, but not
+    ],
+    ids=["short", "cut", "not-gzip"],
+)
+def test_a_broken_gzipped_page_is_read_again_not_cut_short(sf, make_client, body, downloaded):
+    """The page's gzip is undone by ISA-L (connections/salesforce/bulk.py, _Inflated): a body
+    that stops short of its gzip stream's end is a transient failure, never a short page."""
+    rows = "".join(f'"0035g00000AbC{n:03d}AAZ","{"x" * 200}"\n' for n in range(400))
+    sf.get(
+        f"{API}/jobs/query/{JOB}/results",
+        body=body(gzip.compress(('"Id","Description"\n' + rows).encode())),
+        headers={"Content-Encoding": "gzip", "Sforce-Locator": "MjAwMDA"},
+    )
+
+    def read() -> list:
+        page = make_client().bulk_result_page(JOB)
+        with page.download() if downloaded else page as readable:
+            return list(csv.reader(readable.text()))
+
+    with pytest.raises(SalesforceUnavailable) as caught:
+        read()
+    assert caught.value.error_code == "DOWNLOAD_INTERRUPTED"
+    assert caught.value.permanent is False
+
+
 def test_result_locators_follow_the_page_list(sf, make_client):
     results = f"/services/data/v62.0/jobs/query/{JOB}/results"
     more = f"/services/data/v62.0/jobs/query/{JOB}/resultPages?locator=Mg&maxRecords=2"
