@@ -17,8 +17,6 @@ from emulator.data.store import ObjectStore
 from emulator.soql.plan import Column, Plan
 
 CHUNK = 4096
-# Stamps no generated record has before its creation (ObjectStore.stamp_floor)
-STAMP_FIELDS = frozenset({"CreatedDate", "SystemModstamp", "LastModifiedDate"})
 # sorted as they are; other types sort case-insensitively, as SOQL text does
 UNFOLDED = {"int", "double", "currency", "percent", "boolean", "datetime", "id", "reference"}
 ADDRESS_KEYS = (
@@ -169,7 +167,13 @@ class Engine:
         took 6 s, during which the sync waited."""
         column, desc, _ = plan.order[0]
         name = column.field.name
-        if len(plan.order) > 1 or desc or column.chain or name not in STAMP_FIELDS or first < 1:
+        if (
+            len(plan.order) > 1
+            or desc
+            or column.chain
+            or not store.time_modelled(name)
+            or first < 1
+        ):
             return cands
         lowest: list[int] = []  # the ``first`` lowest stamps so far, negated (a max-heap)
         for start in range(0, len(cands), CHUNK):
@@ -193,7 +197,11 @@ class Engine:
             if plan.limit is not None:
                 total = min(total, plan.limit)
             return total
-        if plan.limit is None and _every_generated_stamp_within(plan, store):
+        if (
+            plan.limit is None
+            and plan.offset is None
+            and _every_generated_stamp_within(plan, store)
+        ):
             return self._count_past_every_stamp(plan, store, include_deleted, seq)
         return len(self.matching(plan, include_deleted=include_deleted, seq=seq))
 
@@ -354,7 +362,8 @@ def _holds(ascending, value: int) -> bool:
 
 def _every_generated_stamp_within(plan: Plan, store: ObjectStore) -> bool:
     """Whether the WHERE clause is bounds on SystemModstamp that every generated stamp meets."""
-    if not plan.stamp_bounds_only:
+    stamps = ("SystemModstamp", "LastModifiedDate")
+    if not plan.stamp_bounds_only or not all(map(store.time_modelled, stamps)):
         return False
     lo, hi = plan.modstamp
     return (lo is None or lo <= store.stamp_floor(0)) and (hi is None or hi > store.stamps_end())

@@ -167,7 +167,8 @@ class Org(ChangesMixin):
             gen_more.organization(self.data, ORG_NAME),
             gen_more.account_feed(self.data),
         ]
-        self._added_columns: list[tuple[str, str]] = []
+        # (object, field, the generated column it replaced or None), undone by reset
+        self._added_columns: list[tuple[str, str, object]] = []
         self._custom_fields = self._make_custom_fields()
         self.people = self._make_person_accounts()
         self._build_state()
@@ -204,8 +205,12 @@ class Org(ChangesMixin):
         return out
 
     def _build_state(self) -> None:
-        for sobject, name in self._added_columns:
-            self.stores[sobject].gen.columns.pop(name, None)
+        for sobject, name, replaced in reversed(self._added_columns):
+            columns = self.stores[sobject].gen.columns
+            if replaced is None:
+                columns.pop(name, None)
+            else:  # a generated field removed, then added anew under its name
+                columns[name] = replaced
         self._added_columns = []
         self.catalog = build_catalog()
         for sobject, defs in self._custom_fields.items():
@@ -372,8 +377,9 @@ class Org(ChangesMixin):
             fdef = FieldDef(name, type, overrides=describe_overrides, **known)
             store.obj.fields.append(fdef)
             store.obj.invalidate()
+            replaced = store.gen.columns.get(name)
             store.gen.add(name, added_field_column(self.data, store.gen, fdef))
-            self._added_columns.append((store.obj.name, name))
+            self._added_columns.append((store.obj.name, name, replaced))
             self.schema_changed = int(self.clock.time())
 
     def remove_field(self, sobject: str, name: str) -> None:

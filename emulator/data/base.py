@@ -18,6 +18,7 @@ from emulator.data.columns import Column, Func, Pool
 from emulator.ids import IdCodec
 
 DAY = 86400
+TIME_FIELDS = ("CreatedDate", "SystemModstamp", "LastModifiedDate")
 MOD_DELTA = 30 * DAY
 SAME_PCT = 45  # never modified after creation
 LATE_PCT = 20  # modified any time up to the data end
@@ -235,6 +236,8 @@ class ObjectGen:
         self.add("CreatedDate", Func("datetime", self.time.created))
         self.add("SystemModstamp", Func("datetime", self.time.modstamp))
         self.add("LastModifiedDate", Alias("datetime", "SystemModstamp"))
+        # The columns whose values the time model bounds (ObjectStore.time_modelled)
+        self.time_columns = {name: self.columns[name] for name in TIME_FIELDS}
         data.gens[name] = self
 
     def add(self, name: str, column: Column) -> None:

@@ -218,6 +218,16 @@ class ObjectStore:
         created, deleted or purged (each has a version in the overlay), and fixed rows."""
         return sorted(self.overlay.keys() | self.gen.fixed.keys())
 
+    def time_modelled(self, name: str) -> bool:
+        """Whether the field's generated values are the time model's (CreatedDate,
+        SystemModstamp, LastModifiedDate, unless removed and added anew through the control
+        API), so that ``stamp_floor`` and ``stamps_end`` bound them."""
+        field = self.obj.field(name)
+        column = self.gen.columns.get(name)
+        return (
+            field is not None and column is not None and column is self.gen.time_columns.get(name)
+        )
+
     def stamp_floor(self, index: int) -> int:
         """No record from ``index`` on has a CreatedDate, SystemModstamp or LastModifiedDate
         before this, ``irregular()`` ones apart."""
