@@ -119,7 +119,7 @@ class Engine:
         """Indexes of the matching records, in result order, after OFFSET and LIMIT."""
         store = self.stores[plan.sobject.name]
         cands = self.candidates(plan, store)
-        excluded = store.purged if include_deleted else (store.purged | store.deleted)
+        excluded = _excluded(store, include_deleted)
         lo = plan.offset or 0
         hi = None if plan.limit is None else lo + plan.limit  # rows up to the LIMIT's last
         stop = None if plan.order else hi  # unordered, matching can stop there
@@ -209,7 +209,7 @@ class Engine:
         """COUNT() of a window that holds every generated record (a load's first count, ``WHERE
         SystemModstamp < now``): the regular records all match, the irregular ones are checked.
         Checking each of the ``enterprise`` profile's 3.75M contacts took 2.4 s."""
-        excluded = store.purged if include_deleted else (store.purged | store.deleted)
+        excluded = _excluded(store, include_deleted)
         irregular = store.irregular()
         regular = store.generated - bisect_left(irregular, store.generated)
         return regular + len(self._kept(plan, irregular, excluded, seq))
@@ -346,13 +346,15 @@ class Engine:
         return list(map(delim.join, zip(*parts, strict=True)))
 
 
+def _excluded(store: ObjectStore, include_deleted: bool) -> set[int]:
+    """The records a query does not see: purged ones, and deleted ones unless queryAll."""
+    return store.purged if include_deleted else (store.purged | store.deleted)
+
+
 def _with_irregular(cands, start: int, store: ObjectStore) -> list[int]:
     """``cands`` up to ``start``, then the irregular records among the rest (ascending)."""
-    head = list(cands[:start])
-    rest = cands[start:]
-    if isinstance(rest, range):
-        return head + [i for i in store.irregular() if i in rest]
-    return head + [i for i in store.irregular() if _holds(rest, i)]
+    rest = cands[start:]  # ascending: a range or a sorted list
+    return [*cands[:start], *(i for i in store.irregular() if _holds(rest, i))]
 
 
 def _holds(ascending, value: int) -> bool:

@@ -41,7 +41,8 @@ def _gunzipped(body: io.BufferedIOBase, response: requests.Response, path: str) 
     """The body with its gzip undone, if it has one. ISA-L's inflate (``isal``, the same
     ``GzipFile`` interface) takes 1.0 µs per row of a 65-column Contact page against 2.6 µs
     for zlib's, which the gzip module and urllib3 use: 16 s of the worker's CPU at 10M
-    records (bench/README.md, "Result pages inflated by ISA-L")."""
+    records (bench/README.md, "A load's planning without a scan, result pages inflated by
+    ISA-L")."""
     if response.headers.get("Content-Encoding", "").lower() not in ("gzip", "x-gzip"):
         return body
     return io.BufferedReader(_Inflated(body, path), buffer_size=256 * 1024)

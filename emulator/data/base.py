@@ -92,10 +92,6 @@ class TimeModel:
         nor has a SystemModstamp before it (a record's stamp is never before its creation)."""
         return self.start + (index * self.span) // self.count
 
-    def stamps_end(self) -> int:
-        """No generated record has a CreatedDate or SystemModstamp after this."""
-        return self.end
-
     def created_at(self, index: int) -> int:
         return self.created(Chunk(self.gen, [index]))[0]
 
