@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import operator
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from ingestion.engine.values import (
     csv_converters,
     facet_fields,
     facets_of,
+    jsonb_key_order,
     rebuild_compounds,
     typed_from_rest,
 )
@@ -34,12 +35,19 @@ _without_nul = operator.methodcaller("replace", "\x00", "")
 @dataclass(frozen=True)
 class _CsvLayout:
     """What turning a page's rows into records needs, worked out once from its header: the
-    column index of every value looked up per row, so no row goes through a dict lookup."""
+    column index of every value looked up per row, so no row goes through a dict lookup.
+
+    A record's values are laid out as the row's columns, then a None (the value of a
+    component the page lacks), then one slot per compound; ``ordered`` picks the slots of the
+    stored keys, ``keys``, in jsonb's order (values.jsonb_key_order): PostgreSQL then finds
+    each document's keys already sorted, where sorting them cost it a third of its COPY."""
 
     columns: tuple[str, ...]
     converters: list[tuple[int, Converter]]
-    compounds: list[tuple[str, tuple[str, ...], tuple[int, ...]]]  # name, keys, columns
+    compounds: list[tuple[tuple[str, ...], tuple[int, ...]]]  # keys and columns, per slot
     facets: list[tuple[str, int]]
+    keys: tuple[str, ...]
+    ordered: Callable[[list], tuple]
     id_index: int
     cursor_index: int
     deleted_index: int | None
@@ -48,20 +56,39 @@ class _CsvLayout:
     def of(cls, plan: FieldPlan, columns: list[str]) -> _CsvLayout:
         index = {name: i for i, name in enumerate(columns)}  # a repeated name: its last column
         missing = len(columns)  # a component the page lacks reads the None appended there
-        compounds = [
-            (name, tuple(c.components), tuple(index.get(f, missing) for f in c.components.values()))
+        compounds = {
+            name: sorted(
+                ((key, index.get(field, missing)) for key, field in c.components.items()),
+                key=lambda item: jsonb_key_order(item[0]),
+            )
             for name, c in plan.compounds.items()
-        ]
-        facets = sorted((name, index[name]) for name in facet_fields(plan) if name in index)
+        }
+        slots = {**index, **{name: missing + 1 + n for n, name in enumerate(compounds)}}
+        keys = sorted(slots, key=jsonb_key_order)
+        facets = [(name, index[name]) for name in facet_fields(plan) if name in index]
         return cls(
             columns=tuple(columns),
             converters=csv_converters(plan, columns),
-            compounds=compounds,
-            facets=facets,
+            compounds=[
+                (tuple(key for key, _ in parts), tuple(i for _, i in parts))
+                for parts in compounds.values()
+            ],
+            facets=sorted(facets, key=lambda facet: jsonb_key_order(facet[0])),
+            keys=tuple(keys),
+            ordered=_getter([slots[key] for key in keys]),
             id_index=index["Id"],
             cursor_index=index[plan.cursor_field],
             deleted_index=index.get("IsDeleted"),
         )
+
+
+def _getter(indexes: list[int]) -> Callable[[list], tuple]:
+    """The values at ``indexes``, as a tuple: C-level (itemgetter returns a bare value for
+    one index, so that case is wrapped)."""
+    if len(indexes) == 1:
+        (only,) = indexes
+        return lambda values: (values[only],)
+    return operator.itemgetter(*indexes)
 
 
 def records_from_csv(lines: Iterable[str], plan: FieldPlan) -> Iterator[ParsedRecord]:
@@ -76,8 +103,9 @@ def records_from_csv(lines: Iterable[str], plan: FieldPlan) -> Iterator[ParsedRe
     if not columns:
         return
     layout = _CsvLayout.of(plan, columns)
-    names, converters, compounds, facets = (
-        layout.columns,
+    keys, ordered, converters, compounds, facets = (
+        layout.keys,
+        layout.ordered,
         layout.converters,
         layout.compounds,
         layout.facets,
@@ -91,7 +119,10 @@ def records_from_csv(lines: Iterable[str], plan: FieldPlan) -> Iterator[ParsedRe
     checkboxes = [i for i, convert in converters if convert is _boolean]
     datetimes = [i for i, convert in converters if convert is canonical_datetime]
     converters = [(i, c) for i, c in converters if c not in (_boolean, canonical_datetime)]
+    width = len(layout.columns)
     for row in reader:
+        if len(row) != width:  # the slots after the columns would shift
+            raise ValueError(f"a row of {len(row)} fields under a header of {width}")
         values = [raw or None for raw in row]
         for index in checkboxes:
             if (raw := values[index]) is not None:
@@ -103,13 +134,19 @@ def records_from_csv(lines: Iterable[str], plan: FieldPlan) -> Iterator[ParsedRe
         for index, convert in converters:
             if (raw := values[index]) is not None:
                 values[index] = convert(raw)
-        data = {name: value for name, value in zip(names, values, strict=True) if value is not None}
-        if compounds:
-            values.append(None)
-            for name, keys, indexes in compounds:
-                parts = [values[i] for i in indexes]
-                if parts.count(None) < len(parts):
-                    data[name] = dict(zip(keys, parts, strict=True))
+        values.append(None)  # a component the page lacks
+        for parts_keys, indexes in compounds:
+            parts = [values[i] for i in indexes]
+            values.append(
+                dict(zip(parts_keys, parts, strict=True))
+                if parts.count(None) < len(parts)
+                else None
+            )
+        data = {
+            key: value
+            for key, value in zip(keys, ordered(values), strict=True)
+            if value is not None
+        }
         found = {}
         for name, index in facets:
             value = values[index]

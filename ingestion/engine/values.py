@@ -28,6 +28,14 @@ Converter = Callable[[str], Any] | None
 FACET_TYPES = frozenset({"picklist", "multipicklist", "boolean"})
 
 
+def jsonb_key_order(key: str) -> tuple[int, bytes]:
+    """The order in which PostgreSQL keeps a jsonb object's keys: shorter first, then by
+    bytes. A document written in it is taken as it comes; other orders are sorted per row.
+    https://www.postgresql.org/docs/15/datatype-json.html"""
+    encoded = key.encode()
+    return len(encoded), encoded
+
+
 def facet_fields(plan: FieldPlan) -> frozenset[str]:
     """The fields of a plan whose values go into ``facets``."""
     return frozenset(name for name, kind in plan.types.items() if kind in FACET_TYPES)

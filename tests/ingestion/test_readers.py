@@ -1,7 +1,13 @@
 """Bulk CSV pages and REST records become the same ParsedRecords, facets included."""
 
+import json
+
+import pytest
+from django.db import connection as db
+
 from ingestion.engine.readers import records_from_csv, records_from_rest
 from ingestion.engine.state import FieldPlan
+from ingestion.engine.values import jsonb_key_order
 
 PLAN = FieldPlan.from_json(
     {
@@ -112,3 +118,43 @@ def test_a_compound_field_is_left_out_only_when_all_its_parts_are_empty():
             "SystemModstamp": "2026-01-01T09:00:00.000Z"}  # fmt: skip
     (from_rest,) = records_from_rest([rest], ADDRESS_PLAN)
     assert from_rest.data == empty.data
+
+
+def _in_jsonb_order(document: dict) -> bool:
+    keys = list(document)
+    return keys == sorted(keys, key=jsonb_key_order) and all(
+        _in_jsonb_order(value) for value in document.values() if isinstance(value, dict)
+    )
+
+
+def test_csv_records_keep_their_keys_in_jsonb_order_compounds_included():
+    # PostgreSQL then takes each document's keys as they come instead of sorting them
+    # (bench/README.md, "Documents in jsonb's key order").
+    page = [
+        '"Id","MailingStreet","MailingCity","MailingCountry","IsDeleted","SystemModstamp"\n',
+        '"003000000000001AAA","1 Quay","Oslo","Norway","false","2026-01-01T09:00:00.000Z"\n',
+    ]
+    plan = FieldPlan.from_json(
+        {**ADDRESS_PLAN.to_json(), "fields": {**ADDRESS_PLAN.to_json()["fields"],
+                                               "IsDeleted": {"type": "boolean"}}}
+    )  # fmt: skip
+    ((record),) = records_from_csv(iter(page), plan)
+    assert list(record.data) == [
+        "Id", "IsDeleted", "MailingCity", "MailingStreet", "MailingAddress", "MailingCountry",
+        "SystemModstamp",
+    ]  # fmt: skip
+    assert _in_jsonb_order(record.data)
+    assert _in_jsonb_order(record.facets)
+    (first, _) = records_from_csv(iter(CSV), PLAN)
+    assert _in_jsonb_order(first.data)
+    assert list(first.facets) == ["Status", "IsDeleted", "Interests__c"]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(db.vendor != "postgresql", reason="PostgreSQL's own jsonb key order")
+def test_jsonb_key_order_is_the_order_postgresql_keeps():
+    keys = ["b", "a", "ab", "Zz", "zz", "é", "e", "Id", "IsDeleted", "MailingAddress", "ё1"]
+    with db.cursor() as cursor:
+        cursor.execute("SELECT jsonb_object_keys(%s::jsonb)", [json.dumps(dict.fromkeys(keys))])
+        kept = [key for (key,) in cursor.fetchall()]
+    assert kept == sorted(keys, key=jsonb_key_order)
