@@ -44,6 +44,8 @@ def discard_writes() -> None:
     writers = [getattr(records, name, None) for name in ("_PostgresWriter", "_LoadWriter")]
     if not all(writer and "_write_batch_pg" in vars(writer) for writer in writers):
         raise RuntimeError("bench.worker: the record writer's seam moved; update discard_writes")
+    if "open" not in vars(getattr(records, "_CopyLanes", object)):
+        raise RuntimeError("bench.worker: the load's COPY lanes moved; update discard_writes")
 
     def consume(self, cursor, batch) -> int:
         len(batch.text)  # the bytes the engine made; nothing goes to the database
@@ -51,6 +53,9 @@ def discard_writes() -> None:
 
     for writer in writers:
         writer._write_batch_pg = consume
+    # A load's lanes write over connections of their own: none is opened, so every batch
+    # comes to consume above.
+    records._CopyLanes.open = classmethod(lambda cls, table, count: None)
 
 
 def memory_trace(path: Path, every: float) -> threading.Event:

@@ -31,7 +31,8 @@ class EngineConfig:
     poll_initial_seconds: float = 1.0
     poll_max_seconds: float = 30.0
     job_deadline_seconds: int = 2 * 3600
-    write_batch: int = 5000
+    write_batch: int = 2000  # records per COPY (or upsert) of a page
+    write_lanes: int = 2  # COPY streams of a load's page (records._LoadWriter)
     retry_max_wait_seconds: float = 30.0
     heartbeat_seconds: float = 15.0
     stale_run_seconds: int = 300

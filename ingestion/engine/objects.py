@@ -494,6 +494,7 @@ class ObjectReader(BulkSteps, passes.PassSteps):
                 now=timezone.now(),
                 batch_size=self.config.write_batch,
                 loaded=cursor.initial_load_complete,
+                lanes=self.config.write_lanes,
             )
             ctx.count_write(self.sobject, stats)
             if not cursor.initial_load_complete:

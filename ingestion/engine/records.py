@@ -22,6 +22,7 @@ from itertools import islice
 from typing import Any, Generic, TypeVar
 
 import orjson
+import psycopg
 from django.db import connection as db
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -147,14 +148,16 @@ def write_records(
     now: datetime,
     batch_size: int = 5000,
     loaded: bool = False,
+    lanes: int = 1,
 ) -> WriteStats:
     """Upsert ``records`` (an iterator, consumed once) and return what happened. ``loaded``:
-    the object's first load is complete, so most records read are already stored."""
+    the object's first load is complete, so most records read are already stored. ``lanes``:
+    COPY streams a load writes over (_LoadWriter)."""
     if db.vendor != "postgresql":
         writer = _OrmWriter(connection_id, sobject, run_id, now)
     elif (table := load_table(connection_id)) is not None:
         # A first load or full resync under way (ingestion/partitions.py).
-        writer = _LoadWriter(connection_id, sobject, run_id, now, table)
+        writer = _LoadWriter(connection_id, sobject, run_id, now, table, lanes)
     else:
         writer = _PostgresWriter(connection_id, sobject, run_id, now)
         writer.fresh = not loaded
@@ -383,14 +386,20 @@ class _PostgresWriter(_OrmWriter):
     def write(self, records: Iterable[ParsedRecord], batch_size: int) -> WriteStats:
         stats = WriteStats()
         maker = _LineMaker(self.connection_id, self.sobject, self.run_id, self.now)
-        with db.cursor() as cursor:
-            cursor.execute(_CREATE_STAGE)
+        with self._batch_writer() as write_batch:
             # Parsing and encoding run in the read-ahead thread, beside the database.
             for batch in _ReadAhead(maker.lines(_batches(records, batch_size))):
                 stats.read += batch.read
                 stats.deleted += batch.deleted
-                stats.written += self._write_batch_pg(cursor, batch)
+                stats.written += write_batch(batch)
         return stats
+
+    @contextmanager
+    def _batch_writer(self) -> Iterator[Callable[[_Lines], int]]:
+        """A function that writes one batch and returns the rows it wrote."""
+        with db.cursor() as cursor:
+            cursor.execute(_CREATE_STAGE)
+            yield lambda batch: self._write_batch_pg(cursor, batch)
 
     def _write_batch_pg(self, cursor, batch: _Lines) -> int:
         if self.fresh:
@@ -409,15 +418,126 @@ class _PostgresWriter(_OrmWriter):
 class _LoadWriter(_PostgresWriter):
     """Into a load table, which has no index to check: every batch is COPied. An Id read twice
     (it changed between two windows' reads) is stored twice; the older copy is removed when
-    the load ends (partitions.load_finish)."""
+    the load ends (partitions.load_finish).
 
-    def __init__(self, connection_id, sobject, run_id, now, table: str):
+    With ``lanes`` above 1 the batches go over that many connections of the writer's own
+    (_CopyLanes): one COPY stream is parsed and stored by one PostgreSQL backend, on one core,
+    and that backend bounded the load while the worker's parse waited for it (bench/README.md,
+    "Two COPY streams per page"). The lanes commit the page's rows just before its checkpoint
+    commits, so a worker that dies between the two leaves the page stored twice, removed at the
+    load's end like any Id read twice; a checkpoint never passes rows that were not stored."""
+
+    def __init__(self, connection_id, sobject, run_id, now, table: str, lanes: int = 1):
         super().__init__(connection_id, sobject, run_id, now)
-        self.table = table
+        self.table, self.lanes = table, lanes
+
+    @contextmanager
+    def _batch_writer(self) -> Iterator[Callable[[_Lines], int]]:
+        lanes = _CopyLanes.open(self.table, self.lanes)
+        if lanes is None:
+            with db.cursor() as cursor:
+                yield lambda batch: self._write_batch_pg(cursor, batch)
+            return
+        with lanes:
+            yield lanes.copy
+            lanes.commit()
 
     def _write_batch_pg(self, cursor, batch: _Lines) -> int:
         _copy(cursor, self.table, batch.text)
         return batch.rows
+
+
+class _CopyLanes:
+    """COPY streams into one table, each over a connection of its own in a thread, fed a
+    batch at a time by whichever is free; ``commit`` waits for every batch and commits them.
+    Leaving the block without ``commit`` (an error) rolls every lane back."""
+
+    # A lane never waits forever on a lock: the only one it could meet is an unforeseen
+    # conflict with the page's own transaction, which would wait on the lane in turn.
+    LOCK_TIMEOUT = "60s"
+
+    def __init__(self, table: str, connections: list) -> None:
+        self.table = table
+        self._connections = connections
+        self._queue: queue.Queue = queue.Queue(maxsize=1)  # little left to wait for at the end
+        self._errors: list[BaseException] = []
+        self._threads = [
+            threading.Thread(target=self._run, args=(c,), name="copy-lane", daemon=True)
+            for c in connections
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    @classmethod
+    def open(cls, table: str, count: int) -> _CopyLanes | None:
+        """``count`` lanes into ``table``; None for one lane, or when other sessions cannot
+        see the table yet (made in a transaction still open: a test's)."""
+        if count < 2:
+            return None
+        connections = []
+        try:
+            for _ in range(count):
+                connections.append(psycopg.connect(**db.get_connection_params()))
+            with connections[0].cursor() as cursor:
+                cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
+                visible = cursor.fetchone()[0]
+            if not visible:
+                for connection in connections:
+                    connection.close()
+                return None
+        except BaseException:
+            for connection in connections:
+                connection.close()
+            raise
+        return cls(table, connections)
+
+    def _run(self, connection) -> None:
+        try:
+            connection.execute(f"SET lock_timeout = '{self.LOCK_TIMEOUT}'")
+        except BaseException as error:
+            self._errors.append(error)
+        while (text := self._queue.get()) is not None:
+            if self._errors:
+                continue  # drained, so that the writer never waits on a full queue
+            try:
+                self._write(connection, text)
+            except BaseException as error:
+                self._errors.append(error)
+
+    def _write(self, connection, text: bytes) -> None:
+        sql = f"COPY {self.table} ({_COLUMNS}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.copy(sql) as copy:
+            copy.write(text)
+
+    def copy(self, batch: _Lines) -> int:
+        self._raise_any()
+        self._queue.put(batch.text)
+        return batch.rows
+
+    def commit(self) -> None:
+        self._stop()
+        self._raise_any()
+        for connection in self._connections:
+            connection.commit()
+
+    def _raise_any(self) -> None:
+        if self._errors:
+            raise self._errors[0]
+
+    def _stop(self) -> None:
+        for thread in self._threads:
+            if thread.is_alive():
+                self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def __enter__(self) -> _CopyLanes:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop()
+        for connection in self._connections:
+            connection.close()  # a transaction not committed is rolled back
 
 
 def _copy(cursor, table: str, text: bytes) -> None:

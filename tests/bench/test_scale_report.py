@@ -139,13 +139,16 @@ def test_discarded_writes_consume_the_copy_text_and_count_its_rows(monkeypatch):
     # Restored after the test: discard_writes patches the classes for the worker's lifetime.
     for writer in (records._PostgresWriter, records._LoadWriter):
         monkeypatch.setattr(writer, "_write_batch_pg", vars(writer)["_write_batch_pg"])
+    monkeypatch.setattr(records._CopyLanes, "open", vars(records._CopyLanes)["open"])
     discard_writes()
     batch = records._Lines(read=3, deleted=1, rows=2, text=b"line\nline\n")
     through_indexes = records._PostgresWriter(1, "Contact", None, None)
-    first_load = records._LoadWriter(1, "Contact", None, None, "load_table")
-    # No cursor: nothing reaches a database, whichever writer a load uses.
+    first_load = records._LoadWriter(1, "Contact", None, None, "load_table", lanes=2)
+    # No cursor: nothing reaches a database, whichever writer a load uses, however many
+    # lanes it is given.
     assert through_indexes._write_batch_pg(None, batch) == 2
     assert first_load._write_batch_pg(None, batch) == 2
+    assert records._CopyLanes.open("load_table", 2) is None
 
 
 def with_read_path(figures: dict, worker: float, emulator: float) -> dict:

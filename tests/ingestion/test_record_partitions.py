@@ -6,6 +6,7 @@ import threading
 from dataclasses import replace
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connection as db
 from django.db import transaction
@@ -997,3 +998,193 @@ def test_a_fresh_start_of_a_load_under_way_makes_a_new_table_without_its_indexes
     finally:
         with transaction.atomic():
             partitions.load_discard(connection_id=sync_connection.pk)
+
+
+# -- a load's pages over two COPY lanes (records._CopyLanes) ----------------------------------
+@pytest.fixture
+def two_lanes(transactional_db, small_pages, slices_by_hand, sync_connection):
+    """Two COPY lanes, on a database whose load tables other sessions can see (its commits
+    are real); the connection's tables are dropped after."""
+    yield replace(small_pages, write_lanes=2)
+    partitions.partition_drop(connection_id=sync_connection.pk)
+    with transaction.atomic():
+        partitions.load_discard(connection_id=sync_connection.pk)
+
+
+def _lanes_opened(monkeypatch):
+    """What each page's _CopyLanes.open returned (None: the page's own connection wrote)."""
+    opened = []
+    real_open = vars(records._CopyLanes)["open"].__func__
+
+    def recorded(cls, table, count):
+        opened.append(real_open(cls, table, count))
+        return opened[-1]
+
+    monkeypatch.setattr(records._CopyLanes, "open", classmethod(recorded))
+    return opened
+
+
+def _copies_on_the_pages_connection(monkeypatch):
+    tables, real_copy = [], records._copy
+
+    def recorded(cursor, table, text):
+        tables.append(table)
+        real_copy(cursor, table, text)
+
+    monkeypatch.setattr(records, "_copy", recorded)
+    return tables
+
+
+def _fail_lane_write(monkeypatch, n):
+    """The n-th batch a lane writes dies mid-COPY (as if its worker were killed)."""
+    written, real_write = [], records._CopyLanes._write
+
+    def write(self, connection, text):
+        written.append(text)
+        if len(written) == n:
+            raise SystemExit("killed mid-page")
+        real_write(self, connection, text)
+
+    monkeypatch.setattr(records._CopyLanes, "_write", write)
+
+
+def _load(connection, config):
+    """A first load run in this process with ``config`` (an enqueued run would take the
+    settings' config: commits are real here)."""
+    run = _initial_run(connection)
+    sync_run_execute(run_id=run.pk, inline=True, config=config)
+    run.refresh_from_db()
+    return run
+
+
+def _load_rows(table):
+    return _fetch(f"SELECT count(*), count(DISTINCT (sobject, sf_id)) FROM {table}")[0]
+
+
+def _checkpointed(connection):
+    """Records the committed checkpoints of a first load count as stored."""
+    cursors = ObjectCursor.objects.filter(connection=connection)
+    return sum(cursors.values_list("records_ingested", flat=True))
+
+
+def test_a_loads_pages_are_written_over_two_lanes_of_their_own(
+    sync_connection, fake_org, two_lanes, monkeypatch
+):
+    _seed(fake_org, accounts=8, contacts=9)
+    opened = _lanes_opened(monkeypatch)
+    on_the_pages_connection = _copies_on_the_pages_connection(monkeypatch)
+    run = _load(sync_connection, two_lanes)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert None not in opened
+    assert {len(lanes._connections) for lanes in opened} == {2}
+    assert on_the_pages_connection == []
+    _assert_attached(sync_connection)
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)
+
+
+def test_one_lane_writes_over_the_pages_own_connection(
+    sync_connection, fake_org, two_lanes, monkeypatch
+):
+    _seed(fake_org)
+    opened = _lanes_opened(monkeypatch)
+    on_the_pages_connection = _copies_on_the_pages_connection(monkeypatch)
+    run = _load(sync_connection, replace(two_lanes, write_lanes=1))
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert set(opened) == {None}
+    assert on_the_pages_connection
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)
+
+
+def test_lanes_stand_aside_for_a_load_table_other_sessions_cannot_see(
+    sync_connection, fake_org, small_pages, monkeypatch
+):
+    # db, not transactional_db: the test's transaction made the table, which no other
+    # session sees until it commits (and a lane's COPY would wait on its lock).
+    _seed(fake_org)
+    opened = _lanes_opened(monkeypatch)
+    run = _run(sync_connection, config=replace(small_pages, write_lanes=2))
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert set(opened) == {None}
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)
+
+
+def test_a_lane_killed_mid_page_leaves_the_checkpoint_before_that_page(
+    sync_connection, fake_org, two_lanes, monkeypatch
+):
+    _seed(fake_org, accounts=8, contacts=9)
+    _fail_lane_write(monkeypatch, 5)
+    run = _initial_run(sync_connection)
+    with pytest.raises(SystemExit):
+        sync_run_execute(run_id=run.pk, inline=True, config=two_lanes)
+    table = RecordLoad.objects.get(connection=sync_connection).table
+    # The pages before are stored and checkpointed; the page under way left nothing.
+    stored, distinct = _load_rows(table)
+    assert stored == distinct == _checkpointed(sync_connection) > 0
+
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    sync_run_execute(run_id=run.pk, inline=True, config=two_lanes)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert _assert_attached(sync_connection) == table
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)
+
+
+def test_a_page_stored_by_its_lanes_whose_checkpoint_failed_is_stored_once(
+    sync_connection, fake_org, two_lanes, monkeypatch
+):
+    _seed(fake_org, accounts=8, contacts=9)
+    real_commit, commits = records._CopyLanes.commit, []
+
+    def commit_then_die(self):
+        real_commit(self)
+        commits.append(self)
+        if len(commits) == 2:
+            raise SystemExit("killed between the lanes' commit and the checkpoint's")
+
+    monkeypatch.setattr(records._CopyLanes, "commit", commit_then_die)
+    run = _initial_run(sync_connection)
+    with pytest.raises(SystemExit):
+        sync_run_execute(run_id=run.pk, inline=True, config=two_lanes)
+    table = RecordLoad.objects.get(connection=sync_connection).table
+    # The second page is stored, its checkpoint is not: it will be read again.
+    stored, distinct = _load_rows(table)
+    assert stored == distinct > _checkpointed(sync_connection) > 0
+
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    sync_run_execute(run_id=run.pk, inline=True, config=two_lanes)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert _assert_attached(sync_connection) == table
+    assert IngestedRecord.objects.filter(connection=sync_connection).count() == 8 + 9
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)
+
+
+def test_a_lane_waiting_on_a_lock_fails_the_page_instead_of_hanging(
+    sync_connection, fake_org, two_lanes, monkeypatch
+):
+    _seed(fake_org)
+    run, table = _begin_load(sync_connection, two_lanes)
+    before = _load_rows(table)
+    monkeypatch.setattr(records._CopyLanes, "LOCK_TIMEOUT", "200ms")
+    other = psycopg.connect(**db.get_connection_params())
+    try:
+        other.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(psycopg.errors.LockNotAvailable), transaction.atomic():
+            records.write_records(
+                connection_id=sync_connection.pk,
+                sobject="Account",
+                run_id=run.pk,
+                records=[
+                    records.ParsedRecord("001A", {"Id": "001A"}, "2024-01-01T00:00:00.000Z", False)
+                ],
+                now=timezone.now(),
+                lanes=2,
+            )
+    finally:
+        other.close()
+    assert _load_rows(table) == before
