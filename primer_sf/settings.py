@@ -303,7 +303,7 @@ INGESTION = {
     # API 58.0+ (resultPages); 0 reads one page after another. Each waits in a temp file.
     "PAGES_AHEAD": envint("INGESTION_PAGES_AHEAD", 2),
     # COPY streams (connections of their own) a first load or full resync writes each page
-    # over: PostgreSQL stores one stream on one core (bench/README.md, "Two COPY streams").
+    # over: PostgreSQL stores one stream on one core (bench/README.md, "...over two COPY streams").
     "WRITE_LANES": envint("INGESTION_WRITE_LANES", 2),
     # Work per task before it checkpoints and enqueues its continuation (below Q timeout).
     "SLICE_SECONDS": envint("INGESTION_SLICE_SECONDS", 120),

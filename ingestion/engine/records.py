@@ -423,7 +423,7 @@ class _LoadWriter(_PostgresWriter):
     With ``lanes`` above 1 the batches go over that many connections of the writer's own
     (_CopyLanes): one COPY stream is parsed and stored by one PostgreSQL backend, on one core,
     and that backend bounded the load while the worker's parse waited for it (bench/README.md,
-    "Two COPY streams per page"). The lanes commit the page's rows just before its checkpoint
+    "...over two COPY streams"). The lanes commit the page's rows just before its checkpoint
     commits, so a worker that dies between the two leaves the page stored twice, removed at the
     load's end like any Id read twice; a checkpoint never passes rows that were not stored."""
 
