@@ -1067,32 +1067,22 @@ def _checkpointed(connection):
     return sum(cursors.values_list("records_ingested", flat=True))
 
 
-def test_a_loads_pages_are_written_over_two_lanes_of_their_own(
-    sync_connection, fake_org, two_lanes, monkeypatch
+@pytest.mark.parametrize("lanes", [2, 1])
+def test_a_loads_pages_are_written_over_lanes_of_their_own_or_the_pages_connection(
+    sync_connection, fake_org, two_lanes, monkeypatch, lanes
 ):
     _seed(fake_org, accounts=8, contacts=9)
     opened = _lanes_opened(monkeypatch)
     on_the_pages_connection = _copies_on_the_pages_connection(monkeypatch)
-    run = _load(sync_connection, two_lanes)
+    run = _load(sync_connection, replace(two_lanes, write_lanes=lanes))
     assert run.status == SyncRun.Status.SUCCEEDED
-    assert None not in opened
-    assert {len(lanes._connections) for lanes in opened} == {2}
-    assert on_the_pages_connection == []
-    _assert_attached(sync_connection)
-    for sobject in ("Account", "Contact"):
-        _assert_local_copy_equals(sync_connection, fake_org, sobject)
-
-
-def test_one_lane_writes_over_the_pages_own_connection(
-    sync_connection, fake_org, two_lanes, monkeypatch
-):
-    _seed(fake_org)
-    opened = _lanes_opened(monkeypatch)
-    on_the_pages_connection = _copies_on_the_pages_connection(monkeypatch)
-    run = _load(sync_connection, replace(two_lanes, write_lanes=1))
-    assert run.status == SyncRun.Status.SUCCEEDED
-    assert set(opened) == {None}
-    assert on_the_pages_connection
+    if lanes == 1:
+        assert set(opened) == {None}
+        assert on_the_pages_connection
+    else:
+        assert {len(each._connections) for each in opened} == {2}  # None has none
+        assert on_the_pages_connection == []
+    assert _assert_attached(sync_connection)
     for sobject in ("Account", "Contact"):
         _assert_local_copy_equals(sync_connection, fake_org, sobject)
 
