@@ -3,7 +3,9 @@
 A row with an older SystemModstamp never overwrites a newer one (invariant 4). PostgreSQL
 streams the page through COPY into a staging table and upserts it in one statement; other
 databases (SQLite) use the ORM's bulk upsert after dropping rows older than what is stored.
-Callers wrap a page's write and its checkpoint in one transaction.
+Callers wrap a page's write and its checkpoint in one transaction; a load's COPY lanes commit
+on connections of their own just before it (_LoadWriter), so a caller rolling back after
+``write_records`` returns leaves those rows in the load table, read again and stored twice.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import ctypes
 import ctypes.util
 import gc
 import json
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +33,8 @@ from psycopg.errors import UniqueViolation
 
 from ingestion.models import IngestedRecord, ReconcileSeenId
 from ingestion.partitions import load_table
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,31 +470,41 @@ class _CopyLanes:
             threading.Thread(target=self._run, args=(c,), name="copy-lane", daemon=True)
             for c in connections
         ]
-        for thread in self._threads:
-            thread.start()
+        try:
+            for thread in self._threads:
+                thread.start()
+        except BaseException:
+            self._stop()  # the lanes started, so that none waits for a batch forever
+            raise
 
     @classmethod
     def open(cls, table: str, count: int) -> _CopyLanes | None:
-        """``count`` lanes into ``table``; None for one lane, or when other sessions cannot
-        see the table yet (made in a transaction still open: a test's)."""
+        """``count`` lanes into ``table``; None for one lane, when other sessions cannot see
+        the table yet (made in a transaction still open: a test's), or when the database
+        refuses more connections (the page's own connection writes it then)."""
         if count < 2:
             return None
         connections = []
         try:
             for _ in range(count):
-                connections.append(psycopg.connect(**db.get_connection_params()))
+                connections.append(cls._connect())
             with connections[0].cursor() as cursor:
                 cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
-                visible = cursor.fetchone()[0]
-            if not visible:
-                for connection in connections:
-                    connection.close()
-                return None
-        except BaseException:
+                if cursor.fetchone()[0]:
+                    lanes, connections = cls(table, connections), []
+                    return lanes
+            return None
+        except psycopg.OperationalError as error:
+            logger.warning("COPY lanes into %s not opened (%s); one stream", table, error)
+            return None
+        finally:
             for connection in connections:
                 connection.close()
-            raise
-        return cls(table, connections)
+
+    @staticmethod
+    def _connect() -> psycopg.Connection:
+        """A connection of the lane's own, made as Django makes the page's."""
+        return psycopg.connect(**db.get_connection_params())
 
     def _run(self, connection) -> None:
         try:
@@ -535,9 +550,11 @@ class _CopyLanes:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop()
-        for connection in self._connections:
-            connection.close()  # a transaction not committed is rolled back
+        try:
+            self._stop()
+        finally:
+            for connection in self._connections:
+                connection.close()  # a transaction not committed is rolled back
 
 
 def _copy(cursor, table: str, text: bytes) -> None:

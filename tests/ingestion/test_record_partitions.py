@@ -1087,6 +1087,31 @@ def test_a_loads_pages_are_written_over_lanes_of_their_own_or_the_pages_connecti
         _assert_local_copy_equals(sync_connection, fake_org, sobject)
 
 
+def test_a_database_refusing_the_lanes_connections_gets_the_page_over_its_own(
+    sync_connection, fake_org, two_lanes, monkeypatch, caplog
+):
+    _seed(fake_org)
+    opened = _lanes_opened(monkeypatch)
+    on_the_pages_connection = _copies_on_the_pages_connection(monkeypatch)
+    real_connect, made = records._CopyLanes._connect, []
+
+    def one_then_refused():
+        if made:
+            raise psycopg.OperationalError("FATAL: sorry, too many clients already")
+        made.append(real_connect())
+        return made[-1]
+
+    monkeypatch.setattr(records._CopyLanes, "_connect", staticmethod(one_then_refused))
+    run = _load(sync_connection, two_lanes)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert set(opened) == {None}
+    assert on_the_pages_connection
+    assert made[0].closed  # the lane connection made before the refusal
+    assert "too many clients" in caplog.text
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)
+
+
 def test_lanes_stand_aside_for_a_load_table_other_sessions_cannot_see(
     sync_connection, fake_org, small_pages, monkeypatch
 ):
