@@ -520,8 +520,7 @@ class _CopyLanes:
                 self._errors.append(error)
 
     def _write(self, connection, text: bytes) -> None:
-        sql = f"COPY {self.table} ({_COLUMNS}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        with connection.cursor() as cursor, cursor.copy(_copy_statement(self.table)) as copy:
             copy.write(text)
 
     def copy(self, batch: _Lines) -> int:
@@ -558,8 +557,12 @@ class _CopyLanes:
 
 
 def _copy(cursor, table: str, text: bytes) -> None:
-    with cursor.cursor.copy(f"COPY {table} ({_COLUMNS}) FROM STDIN") as copy:
+    with cursor.cursor.copy(_copy_statement(table)) as copy:
         copy.write(text)
+
+
+def _copy_statement(table: str) -> str:
+    return f"COPY {table} ({_COLUMNS}) FROM STDIN"
 
 
 def merge_fields(
