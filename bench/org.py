@@ -147,6 +147,11 @@ def clear_copies(workspace: Workspace) -> None:
     vacuum_analyze()
 
 
+def median_run(runs: list[Sync]) -> Sync:
+    """The run of median wall time (the machine is shared: one run can be unlucky)."""
+    return sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]
+
+
 class BenchOrg:
     """A context manager: the emulator running, this process's Salesforce settings on it."""
 

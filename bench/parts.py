@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench import audience_size, fleet, fleet_run, scale, site_load
 from bench.cli import PARTS
-from bench.org import BenchOrg, Sync, vacuum_analyze
+from bench.org import BenchOrg, Sync, median_run, vacuum_analyze
 from demo import story
 from ingestion.models import SyncRun
 from ingestion.services.runs import sync_run_cancel, sync_run_enqueue
@@ -80,7 +80,7 @@ def _main_org(options: Options, wanted: set[str], results: dict) -> Sync:
             org.execute(org.connect(), label=f"initial {n + 1}")
             for n in range(options.initial_runs if "initial" in wanted else 1)
         ]
-        sync = _median_run(runs)
+        sync = median_run(runs)
         if "initial" in wanted:
             results["initial"] = {
                 **asdict(sync),
@@ -91,11 +91,6 @@ def _main_org(options: Options, wanted: set[str], results: dict) -> Sync:
         if "incremental" in wanted:
             results["incremental"] = _incremental(org, options.changes)
     return sync
-
-
-def _median_run(runs: list[Sync]) -> Sync:
-    """The run of median wall time (the machine is shared: one run can be unlucky)."""
-    return sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]
 
 
 def _rest(options: Options, bulk: dict | None) -> dict:

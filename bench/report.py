@@ -389,6 +389,19 @@ def _scale_ratio(a, b) -> float | None:
     return round(a / b, 2) if a is not None and b else None
 
 
+def _initial_runs(engine: dict) -> list[str]:
+    """The wall time of each initial sync, when it ran more than once (scale.initial_syncs)."""
+    seconds = engine.get("seconds_of_each_run", [])
+    if len(seconds) < 2:
+        return []
+    each = ", ".join(f"{s:,.1f}" for s in seconds)
+    return [
+        f"The initial sync ran {len(seconds)} times, each from an empty copy: {each} s. "
+        "Its figures here and in the targets are the median run's.",
+        "",
+    ]
+
+
 def engine_floor(figures: dict, cores: int | None) -> dict | None:
     """An estimate of the shortest initial sync this machine allows the engine, from the same
     run's parts: the read path's worker CPU (c), the emulator's CPU in that run (Salesforce's,
@@ -568,6 +581,7 @@ def render_scale(results: dict) -> str:
         runs = {k: figures[k] for k in ("engine", "read_path", "reconcile", "incremental")
                 if figures.get(k)}  # fmt: skip
         lines += [f"### {name}: the runs", "", *_sync_table(runs)]
+        lines += _initial_runs(figures["engine"]) if figures.get("engine") else []
         if figures.get("audience"):
             lines += [f"### {name}: audience size estimates", ""]
             lines += _audience({"audience": figures["audience"]})[2:]

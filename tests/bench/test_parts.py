@@ -1,7 +1,6 @@
 """The benchmark reports the median of repeated initial syncs, not the luckiest."""
 
-from bench.org import Sync
-from bench.parts import _median_run
+from bench.org import Sync, median_run
 
 
 def _run(seconds: float) -> Sync:
@@ -29,5 +28,5 @@ def _run(seconds: float) -> Sync:
 
 def test_the_run_of_median_time_is_reported():
     runs = [_run(50.0), _run(40.0), _run(70.0)]
-    assert _median_run(runs).seconds == 50.0
-    assert _median_run(runs[:1]).seconds == 50.0
+    assert median_run(runs).seconds == 50.0
+    assert median_run(runs[:1]).seconds == 50.0

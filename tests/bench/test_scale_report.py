@@ -1,8 +1,11 @@
 """The scale part's report (bench/RESULTS-scale.md): the engine as a fraction of the bare
 COPYs, and the 10M figures judged beside seed-example's in the same run."""
 
-from bench import cli, report
+from types import SimpleNamespace
+
+from bench import cli, report, scale
 from bench.worker import discard_writes
+from tests.bench.test_parts import _run
 from tests.bench.test_report import sync
 
 
@@ -200,3 +203,21 @@ def test_without_every_part_on_the_same_rows_no_floor_is_claimed():
     assert judged[figure] == "met"
     results = {"machine": {"cpu": "x", "cores": 2}, "options": {"profile": "enterprise"}}
     assert "estimated" not in report.render_scale({**results, "parts": {"scale": scale}})
+
+
+def test_a_repeated_initial_sync_is_reported_by_its_median_run_with_each_runs_time():
+    results = scale_results()
+    seed = results["profiles"]["seed-example"]
+    seed["engine"]["seconds_of_each_run"] = [35.0, 30.9, seed["engine"]["seconds"]]
+    text = report.render_scale({"machine": {}, "options": {}, "parts": {"scale": results}})
+    each = f"35.0, 30.9, {seed['engine']['seconds']:,.1f} s"
+    assert f"The initial sync ran 3 times, each from an empty copy: {each}" in text
+    assert text.count("The initial sync ran") == 1  # enterprise ran once
+
+
+def test_the_initial_sync_repeated_gives_its_median_run_and_every_runs_time():
+    runs = iter([_run(50.0), _run(40.0), _run(70.0)])
+    org = SimpleNamespace(connect=lambda: "queued run", execute=lambda run, label: next(runs))
+    engine = scale.initial_syncs(org, "seed-example", 3)
+    assert engine["seconds"] == 50.0
+    assert engine["seconds_of_each_run"] == [50.0, 40.0, 70.0]
