@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import psycopg
 import pytest
+from django.db import DatabaseError, transaction
 from django.db import connection as db
-from django.db import transaction
+from django.db.backends.utils import CursorWrapper
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -1203,3 +1204,93 @@ def test_a_lane_waiting_on_a_lock_fails_the_page_instead_of_hanging(
     finally:
         other.close()
     assert _load_rows(table) == before
+
+
+# -- a full resync's foreign key proven before the swap (partitions._ForeignKeyProver) -------
+def _foreign_keys(table):
+    """(name, validated, attached to the parent's) of each foreign key of ``table``."""
+    return _fetch(
+        "SELECT conname, convalidated, conparentid <> 0 FROM pg_constraint "
+        "WHERE contype = 'f' AND conrelid = %s::regclass ORDER BY conname",
+        [table],
+    )
+
+
+def _every_statement(monkeypatch, fail=lambda sql: False):
+    """Each statement of every session, in order; those ``fail`` picks in a prover's
+    session raise there as PostgreSQL would refuse them."""
+    seen = []
+    execute = CursorWrapper.execute
+
+    def noting(self, sql, params=None):
+        seen.append(sql)
+        if threading.current_thread().name.startswith("foreign-keys-") and fail(sql):
+            raise DatabaseError(f"refused: {sql}")
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(CursorWrapper, "execute", noting)
+    return seen
+
+
+def _full_resync(connection, config):
+    resync = connection_resync(connection=connection, trigger=SyncRun.Trigger.COMMAND, full=True)
+    sync_run_execute(run_id=resync.pk, inline=True, config=config)
+    resync.refresh_from_db()
+    assert resync.status == SyncRun.Status.SUCCEEDED
+
+
+def test_a_full_resync_proves_its_foreign_key_leaf_by_leaf_before_the_swap(
+    transactional_db, sync_connection, fake_org, small_pages, slices_by_hand, monkeypatch
+):
+    """The ATTACH adopts each leaf's proven constraint instead of scanning every row while
+    the previous copy's DROP holds the connections table exclusively."""
+    ((parent_key, _),) = partitions._constraints("f")
+    _seed(fake_org)
+    try:
+        run, _ = _begin_load(sync_connection, small_pages)
+        sync_run_execute(run_id=run.pk, inline=True, config=small_pages)
+        first = _assert_attached(sync_connection)
+        for leaf in _leaves(first):  # a first load: validated by the ATTACH, as before
+            assert _foreign_keys(leaf) == [(parent_key, True, True)]
+        statements = _every_statement(monkeypatch)
+        fake_org.upsert("Contact", Name="Newcomer")
+
+        _full_resync(sync_connection, small_pages)
+        table = _assert_attached(sync_connection)
+        assert table != first
+        for leaf in _leaves(table):
+            own = partitions._own_name(parent_key, leaf)[: partitions.NAME_LENGTH]
+            assert _foreign_keys(leaf) == [(own, True, True)]
+        proven = [i for i, sql in enumerate(statements) if "VALIDATE CONSTRAINT" in sql]
+        (detach,) = [i for i, sql in enumerate(statements) if "DETACH PARTITION" in sql]
+        assert len(proven) == len(_leaves(table))
+        assert max(proven) < detach
+        for sobject in ("Account", "Contact"):
+            _assert_local_copy_equals(sync_connection, fake_org, sobject)
+    finally:
+        partitions.partition_drop(connection_id=sync_connection.pk)
+
+
+def test_a_constraint_the_prover_left_unvalidated_is_validated_before_the_swap(
+    transactional_db, sync_connection, fake_org, small_pages, slices_by_hand, monkeypatch, caplog
+):
+    """A prover that added a leaf's constraint and failed to validate it (as if its worker
+    died there): the finish validates it, so the ATTACH adds no second one."""
+    ((parent_key, _),) = partitions._constraints("f")
+    _seed(fake_org)
+    try:
+        run, _ = _begin_load(sync_connection, small_pages)
+        sync_run_execute(run_id=run.pk, inline=True, config=small_pages)
+        _every_statement(monkeypatch, fail=lambda sql: "VALIDATE CONSTRAINT" in sql)
+
+        _full_resync(sync_connection, small_pages)
+        assert "left to the ATTACH" in caplog.text
+        table = _assert_attached(sync_connection)
+        accounts = f"{table}_{partitions.LEAVES['Account']}"  # the prover's first leaf
+        own = partitions._own_name(parent_key, accounts)[: partitions.NAME_LENGTH]
+        assert _foreign_keys(accounts) == [(own, True, True)]
+        for leaf in _leaves(table):
+            assert len(_foreign_keys(leaf)) == 1
+        _assert_local_copy_equals(sync_connection, fake_org, "Contact")
+    finally:
+        partitions.partition_drop(connection_id=sync_connection.pk)
