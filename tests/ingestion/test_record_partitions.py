@@ -1254,6 +1254,8 @@ def test_a_full_resync_proves_its_foreign_key_leaf_by_leaf_before_the_swap(
             assert _foreign_keys(leaf) == [(parent_key, True, True)]
         statements = _every_statement(monkeypatch)
         fake_org.upsert("Contact", Name="Newcomer")
+        gone = next(iter(fake_org.records["Contact"]))
+        fake_org.purge("Contact", gone)  # the reload will not see it: carried over
 
         _full_resync(sync_connection, small_pages)
         table = _assert_attached(sync_connection)
@@ -1262,11 +1264,14 @@ def test_a_full_resync_proves_its_foreign_key_leaf_by_leaf_before_the_swap(
             own = partitions._own_name(parent_key, leaf)[: partitions.NAME_LENGTH]
             assert _foreign_keys(leaf) == [(own, True, True)]
         proven = [i for i, sql in enumerate(statements) if "VALIDATE CONSTRAINT" in sql]
+        added = [sql for sql in statements if "ADD CONSTRAINT" in sql and "FOREIGN KEY" in sql]
         (detach,) = [i for i, sql in enumerate(statements) if "DETACH PARTITION" in sql]
-        assert len(proven) == len(_leaves(table))
+        assert len(proven) == len(added) == len(_leaves(table))
+        assert all(sql.endswith(" NOT VALID") for sql in added)  # no scan under its lock
         assert max(proven) < detach
-        for sobject in ("Account", "Contact"):
-            _assert_local_copy_equals(sync_connection, fake_org, sobject)
+        carried = IngestedRecord.objects.get(connection=sync_connection, sf_id=gone)
+        assert not carried.is_deleted  # kept as it was, until a reconciliation
+        _assert_local_copy_equals(sync_connection, fake_org, "Account")
     finally:
         partitions.partition_drop(connection_id=sync_connection.pk)
 
@@ -1281,11 +1286,15 @@ def test_a_constraint_the_prover_left_unvalidated_is_validated_before_the_swap(
     try:
         run, _ = _begin_load(sync_connection, small_pages)
         sync_run_execute(run_id=run.pk, inline=True, config=small_pages)
-        _every_statement(monkeypatch, fail=lambda sql: "VALIDATE CONSTRAINT" in sql)
+        statements = _every_statement(monkeypatch, fail=lambda sql: "VALIDATE CONSTRAINT" in sql)
 
         _full_resync(sync_connection, small_pages)
         assert "left to the ATTACH" in caplog.text
         table = _assert_attached(sync_connection)
+        # The prover's VALIDATE refused, then the finishing transaction's own.
+        tried, validated = [i for i, sql in enumerate(statements) if "VALIDATE CONSTRAINT" in sql]
+        (detach,) = [i for i, sql in enumerate(statements) if "DETACH PARTITION" in sql]
+        assert tried < validated < detach  # before the swap's locks
         accounts = f"{table}_{partitions.LEAVES['Account']}"  # the prover's first leaf
         own = partitions._own_name(parent_key, accounts)[: partitions.NAME_LENGTH]
         assert _foreign_keys(accounts) == [(own, True, True)]
