@@ -96,6 +96,9 @@ LEAVES = {
 }
 OTHER_LEAF = "misc"  # the DEFAULT leaf: any object not above
 NAME_LENGTH = 63  # PostgreSQL cuts longer names of tables, indexes and constraints
+# How long a session building or proving beside load_finish waits for a lock before it gives
+# up and leaves the work to load_finish (_GinBuilder, _ForeignKeyProver).
+SIDE_SESSION_LOCK_TIMEOUT = "10s"
 
 
 def partitioned() -> bool:
@@ -192,12 +195,12 @@ def load_finish(*, connection_id: int) -> bool:
     if load is None:
         return False
     table, previous = load.table, partition_of(connection_id)
-    waiting = time.monotonic()
-    for leaf in _leaves(table):
+    waiting, leaves = time.monotonic(), _leaves(table)
+    for leaf in leaves:
         _wait_for_leaf_indexer(leaf)
     started = time.monotonic()
     if previous:
-        _ForeignKeyProver(_leaves(table)).prove()
+        _ForeignKeyProver(leaves).prove()
     proved = time.monotonic()
     if load.from_default:
         _swap_turn()  # before reading the DEFAULT partition (see the module's docstring)
@@ -210,7 +213,6 @@ def load_finish(*, connection_id: int) -> bool:
     carried = time.monotonic()
     # Nothing carried over (a first load): this transaction has not written to the table, so
     # a session of its own can build the GIN indexes meanwhile (_GinBuilder).
-    leaves = _leaves(table)
     gin = None if (load.from_default or previous) else _GinBuilder(table, leaves)
     if gin is not None:
         gin.start()
@@ -454,7 +456,7 @@ class _GinBuilder(threading.Thread):
     session cannot see (created in a transaction not yet committed: tests), a lock it would
     wait for, or any failure leaves the rest to load_finish."""
 
-    LOCK_TIMEOUT = "10s"
+    LOCK_TIMEOUT = SIDE_SESSION_LOCK_TIMEOUT
 
     def __init__(self, table: str, leaves: list[str]) -> None:
         super().__init__(name=f"gin-indexes-{table}", daemon=True)
@@ -488,25 +490,25 @@ class _ForeignKeyProver(threading.Thread):
 
     Otherwise the ATTACH validates the foreign key itself, a scan of every row (5-13 s at 10M
     records), and on a full resync it does so after dropping the previous partition, whose
-    constraint's triggers on the connections table take it exclusively until the commit:
-    every page reading a connection waited for the scan (bench/README.md, "The swap's
-    foreign key"). Here each leaf's constraint is added NOT VALID (no scan; the connections
-    table is held against writes for that moment, or up to the lock timeout while the ADD
-    waits its turn) and then validated, which holds up
-    nobody; each commits on its own, so they outlive a finish that fails, and the next finds
-    them. Only on a full resync: on a first load the ATTACH would take the connections table
-    exclusively to drop the leaves' own triggers, where its own validation holds off writes
-    only. Run before the finishing transaction touches the leaves: its index builds' locks
-    would make this session wait. Any failure leaves the validation to the ATTACH.
+    constraint's triggers on the connections table take it exclusively until the commit: every
+    page reading a connection waited for the scan (bench/README.md, "The swap's foreign key").
+    Here each leaf's constraint is added NOT VALID (no scan; the connections table is held
+    against writes for that moment, or up to the lock timeout while the ADD waits its turn) and
+    then validated, which holds up nobody; each commits on its own, so they outlive a finish
+    that fails, and the next finds them. Only on a full resync: on a first load the ATTACH would
+    take the connections table exclusively to drop the leaves' own triggers, where its own
+    validation holds off writes only. Run before the finishing transaction touches the leaves:
+    its index builds' locks would make this session wait. Any failure leaves the validation to
+    the ATTACH.
 
     The rows the carry-over then inserts (records the reload did not see) are each checked
     as they go in: about 9 us a row against 1 us, which matters only for a resync carrying
     over an object it failed to read."""
 
-    LOCK_TIMEOUT = "10s"
+    LOCK_TIMEOUT = SIDE_SESSION_LOCK_TIMEOUT
 
     def __init__(self, leaves: list[str]) -> None:
-        super().__init__(name="foreign-keys-" + "-".join(leaves[:1]), daemon=True)
+        super().__init__(name=f"foreign-keys-{leaves[0]}", daemon=True)
         self.leaves = leaves
 
     def prove(self) -> None:
