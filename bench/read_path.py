@@ -65,10 +65,10 @@ def read_path(csv_bytes: bytes, plan, sobject: str = "Contact") -> int:
     from ingestion.engine.readers import records_from_csv
 
     text = io.TextIOWrapper(io.BytesIO(csv_bytes), encoding="utf-8", newline="")
-    maker = records._LineMaker(1, sobject, 1, datetime.now(UTC))
+    maker = records.LineMaker(1, sobject, 1, datetime.now(UTC))
     size = 0
     with getattr(records, "rare_collections", contextlib.nullcontext)():  # as write_records
-        for lines in maker.lines(records._batches(records_from_csv(text, plan), 5000)):
+        for lines in maker.lines(records.batches(records_from_csv(text, plan), 5000)):
             size += lines.rows
     return size
 

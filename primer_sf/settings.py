@@ -305,6 +305,10 @@ INGESTION = {
     # COPY streams (connections of their own) a first load or full resync writes each page
     # over: PostgreSQL stores one stream on one core (bench/README.md, "...over two COPY streams").
     "WRITE_LANES": envint("INGESTION_WRITE_LANES", 2),
+    # A first load or full resync parses its Bulk pages partly in a helper process (one per
+    # worker process, started when needed, gone after 5 idle minutes): the worker's one
+    # parsing thread bounded loads where a core stood idle (ingestion/engine/helper_process.py).
+    "PARSE_HELPER": envint("INGESTION_PARSE_HELPER", 1) > 0,
     # Work per task before it checkpoints and enqueues its continuation (below Q timeout).
     "SLICE_SECONDS": envint("INGESTION_SLICE_SECONDS", 120),
     "POLL_INITIAL_SECONDS": 1.0,

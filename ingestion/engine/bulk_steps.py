@@ -19,7 +19,7 @@ from connections.salesforce.exceptions import (
 from connections.salesforce.types import BulkJob, ResultPage
 from ingestion.engine import passes
 from ingestion.engine.errors import ObjectFailed
-from ingestion.engine.readers import records_from_csv
+from ingestion.engine.readers import CsvPage
 from ingestion.engine.state import Pace, Pacing
 from ingestion.engine.values import parse_datetime
 from ingestion.engine.windows import Window, paced_cut, select_soql, with_probe
@@ -284,7 +284,7 @@ class BulkSteps:
         if page is None:
             return
         with page:
-            self._commit_rows(records_from_csv(page.text(), self.plan), page.next_locator)
+            self._commit_rows(CsvPage(page.text(), self.plan), page.next_locator)
 
 
 def _seconds_between(start: str, end: str) -> float:

@@ -33,6 +33,7 @@ class EngineConfig:
     job_deadline_seconds: int = 2 * 3600
     write_batch: int = 2000  # records per COPY (or upsert) of a page
     write_lanes: int = 2  # COPY streams of a load's page (records._LoadWriter)
+    parse_helper: bool = True  # a load's pages parsed partly in a helper process
     retry_max_wait_seconds: float = 30.0
     heartbeat_seconds: float = 15.0
     stale_run_seconds: int = 300

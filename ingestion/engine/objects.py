@@ -495,6 +495,7 @@ class ObjectReader(BulkSteps, passes.PassSteps):
                 batch_size=self.config.write_batch,
                 loaded=cursor.initial_load_complete,
                 lanes=self.config.write_lanes,
+                helper=self.config.parse_helper,
             )
             ctx.count_write(self.sobject, stats)
             if not cursor.initial_load_complete:

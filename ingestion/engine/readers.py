@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import csv
+import io
 import operator
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from ingestion.engine.records import ParsedRecord
+from ingestion.engine.helper_process import HelperGone, shared_helper
+from ingestion.engine.records import (
+    LineMaker,
+    Lines,
+    ParsedRecord,
+    SplittablePage,
+    batches,
+    rare_collections,
+)
 from ingestion.engine.state import FieldPlan
 from ingestion.engine.values import (
     Converter,
@@ -154,6 +165,73 @@ def records_from_csv(lines: Iterable[str], plan: FieldPlan) -> Iterator[ParsedRe
                 found[name] = value
         deleted = bool(values[deleted_index]) if deleted_index is not None else False
         yield ParsedRecord(values[id_index], data, values[cursor_index], deleted, found)
+
+
+@dataclass(frozen=True)
+class CsvPage(SplittablePage):
+    """A Bulk result page's lines (the header first) and the plan that reads them: its
+    records when iterated; as COPY lines, parsed partly in the helper process (copy_lines)."""
+
+    lines: Iterable[str]
+    plan: FieldPlan
+
+    # Chunks handed to the helper and not yet answered: enough that it never waits for the
+    # next, few enough that the worker's own parsing takes the rest.
+    IN_FLIGHT = 2
+
+    def __iter__(self) -> Iterator[ParsedRecord]:
+        return records_from_csv(self.lines, self.plan)
+
+    def copy_lines(self, maker: LineMaker, batch_size: int) -> Iterator[Lines]:
+        """The page's batches of ``batch_size`` records as COPY lines, the same batches as
+        iterating would give, some made by the helper process while this thread makes the
+        others; in the order they are ready, not the page's (a load table has no index to
+        care, and keeps the newest of an Id read twice at its end)."""
+        lines = iter(self.lines)
+        header = next(lines, None)
+        helper = shared_helper() if header is not None else None
+        sent: deque[tuple[Future, str]] = deque()
+        for chunk in record_chunks(lines, batch_size) if header is not None else ():
+            if helper is not None and helper.alive and len(sent) < self.IN_FLIGHT:
+                args = (self.plan, header + chunk, maker, batch_size)
+                sent.append((helper.submit(chunk_copy_lines, *args), chunk))
+            else:
+                yield from chunk_copy_lines(self.plan, header + chunk, maker, batch_size)
+            while sent and sent[0][0].done():
+                yield from self._answer(*sent.popleft(), header, maker, batch_size)
+        while sent:
+            yield from self._answer(*sent.popleft(), header, maker, batch_size)
+
+    def _answer(self, future: Future, chunk: str, header: str, maker, batch_size) -> list[Lines]:
+        try:
+            return future.result()
+        except HelperGone:  # made here instead, from the chunk kept for this
+            return chunk_copy_lines(self.plan, header + chunk, maker, batch_size)
+
+
+def record_chunks(lines: Iterable[str], size: int) -> Iterator[str]:
+    """``lines`` joined into chunks of ``size`` CSV records. A record ends with a line when
+    the quotes read so far are even: a field holding a line break is quoted, and a quote
+    inside a field is doubled (RFC 4180, as Bulk API 2.0 writes its results)."""
+    chunk: list[str] = []
+    rows = quotes = 0
+    for line in lines:
+        chunk.append(line)
+        quotes += line.count('"')
+        if not quotes & 1:
+            rows += 1
+            if rows == size:
+                yield "".join(chunk)
+                chunk, rows = [], 0
+    if chunk:
+        yield "".join(chunk)
+
+
+def chunk_copy_lines(plan: FieldPlan, text: str, maker: LineMaker, batch_size: int) -> list[Lines]:
+    """A header and whole records as COPY lines (in the worker, or in the helper process)."""
+    records = records_from_csv(io.StringIO(text, newline=""), plan)
+    with rare_collections():  # the helper's own collector, as the worker's (records.py)
+        return list(maker.lines(batches(records, batch_size)))
 
 
 def records_from_rest(records: Iterable[dict], plan: FieldPlan) -> Iterator[ParsedRecord]:

@@ -17,6 +17,7 @@ import json
 import logging
 import queue
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,7 +62,18 @@ class WriteStats:
         self.deleted += other.deleted
 
 
-def _batches(records: Iterable[ParsedRecord], size: int) -> Iterator[list[ParsedRecord]]:
+class SplittablePage(ABC):
+    """A page whose records can be made into COPY lines in chunks, some of them elsewhere
+    than in this thread (readers.CsvPage, parsed partly in a helper process)."""
+
+    @abstractmethod
+    def __iter__(self) -> Iterator[ParsedRecord]: ...
+
+    @abstractmethod
+    def copy_lines(self, maker: LineMaker, batch_size: int) -> Iterator[Lines]: ...
+
+
+def batches(records: Iterable[ParsedRecord], size: int) -> Iterator[list[ParsedRecord]]:
     iterator = iter(records)
     while batch := list(islice(iterator, size)):
         yield batch
@@ -89,14 +101,14 @@ class _ReadAhead(Generic[T]):
     """
 
     def __init__(self, batches: Iterator[T]) -> None:
-        self._batches = batches
+        self.batches = batches
         self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._produce, name="read-ahead", daemon=True)
 
     def _produce(self) -> None:
         try:
-            for batch in self._batches:
+            for batch in self.batches:
                 if not self._offer(batch):
                     return
             self._offer(_DONE)
@@ -154,15 +166,17 @@ def write_records(
     batch_size: int = 5000,
     loaded: bool = False,
     lanes: int = 1,
+    helper: bool = False,
 ) -> WriteStats:
     """Upsert ``records`` (an iterator, consumed once) and return what happened. ``loaded``:
     the object's first load is complete, so most records read are already stored. ``lanes``:
-    COPY streams a load writes over (_LoadWriter)."""
+    COPY streams a load writes over (_LoadWriter); ``helper``: a load parses a page partly
+    in a helper process (SplittablePage)."""
     if db.vendor != "postgresql":
         writer = _OrmWriter(connection_id, sobject, run_id, now)
     elif (table := load_table(connection_id)) is not None:
         # A first load or full resync under way (ingestion/partitions.py).
-        writer = _LoadWriter(connection_id, sobject, run_id, now, table, lanes)
+        writer = _LoadWriter(connection_id, sobject, run_id, now, table, lanes, helper)
     else:
         writer = _PostgresWriter(connection_id, sobject, run_id, now)
         writer.fresh = not loaded
@@ -237,7 +251,7 @@ class _OrmWriter:
 
     def write(self, records: Iterable[ParsedRecord], batch_size: int) -> WriteStats:
         stats = WriteStats()
-        for batch in _batches(records, batch_size):
+        for batch in batches(records, batch_size):
             stats.read += len(batch)
             stats.deleted += sum(1 for r in batch if r.is_deleted)
             stats.written += self._write_batch(batch)
@@ -323,7 +337,7 @@ WHERE r.system_modstamp <= EXCLUDED.system_modstamp
 
 
 @dataclass
-class _Lines:
+class Lines:
     """A batch as COPY text-format lines (the _COLUMNS of each record, one line per Id)."""
 
     read: int
@@ -333,11 +347,11 @@ class _Lines:
 
 
 # JSON for a COPY text field: orjson escapes every control character, so only the backslash
-# is special there (doubled, see _LineMaker.lines); it encodes ~2x faster than the json module.
+# is special there (doubled, see LineMaker.lines); it encodes ~2x faster than the json module.
 dumps = orjson.dumps
 
 
-class _LineMaker:
+class LineMaker:
     """Turns batches of ParsedRecords into COPY lines for one writer's constants."""
 
     def __init__(self, connection_id: int, sobject: str, run_id: int | None, now: datetime):
@@ -348,7 +362,7 @@ class _LineMaker:
         run = str(run_id).encode() if run_id is not None else b"\\N"
         self.tail = b"\t".join((stamp, stamp, run))
 
-    def lines(self, batches: Iterator[list[ParsedRecord]]) -> Iterator[_Lines]:
+    def lines(self, batches: Iterator[list[ParsedRecord]]) -> Iterator[Lines]:
         head, alive, gone, tail, tab = self.head, self.alive, self.gone, self.tail, b"\t"
         # Inlined (no call per record, bytes.replace returns the JSON itself when it holds no
         # backslash): this loop runs for every row of a load.
@@ -370,7 +384,7 @@ class _LineMaker:
             ]
             lines.append(b"")  # the last line ends with a newline too
             text = b"\n".join(lines)
-            yield _Lines(len(batch), sum(1 for r in batch if r.is_deleted), len(newest), text)
+            yield Lines(len(batch), sum(1 for r in batch if r.is_deleted), len(newest), text)
 
 
 class _PostgresWriter(_OrmWriter):
@@ -390,23 +404,26 @@ class _PostgresWriter(_OrmWriter):
 
     def write(self, records: Iterable[ParsedRecord], batch_size: int) -> WriteStats:
         stats = WriteStats()
-        maker = _LineMaker(self.connection_id, self.sobject, self.run_id, self.now)
+        maker = LineMaker(self.connection_id, self.sobject, self.run_id, self.now)
         with self._batch_writer() as write_batch:
             # Parsing and encoding run in the read-ahead thread, beside the database.
-            for batch in _ReadAhead(maker.lines(_batches(records, batch_size))):
+            for batch in _ReadAhead(self._lines(records, maker, batch_size)):
                 stats.read += batch.read
                 stats.deleted += batch.deleted
                 stats.written += write_batch(batch)
         return stats
 
+    def _lines(self, records: Iterable[ParsedRecord], maker: LineMaker, batch_size: int):
+        return maker.lines(batches(records, batch_size))
+
     @contextmanager
-    def _batch_writer(self) -> Iterator[Callable[[_Lines], int]]:
+    def _batch_writer(self) -> Iterator[Callable[[Lines], int]]:
         """A function that writes one batch and returns the rows it wrote."""
         with db.cursor() as cursor:
             cursor.execute(_CREATE_STAGE)
             yield lambda batch: self._write_batch_pg(cursor, batch)
 
-    def _write_batch_pg(self, cursor, batch: _Lines) -> int:
+    def _write_batch_pg(self, cursor, batch: Lines) -> int:
         if self.fresh:
             try:
                 with transaction.atomic():  # a savepoint: a refused COPY leaves no row behind
@@ -432,12 +449,19 @@ class _LoadWriter(_PostgresWriter):
     commits, so a worker that dies between the two leaves the page stored twice, removed at the
     load's end like any Id read twice; a checkpoint never passes rows that were not stored."""
 
-    def __init__(self, connection_id, sobject, run_id, now, table: str, lanes: int = 1):
+    def __init__(self, connection_id, sobject, run_id, now, table: str, lanes=1, helper=False):
         super().__init__(connection_id, sobject, run_id, now)
-        self.table, self.lanes = table, lanes
+        self.table, self.lanes, self.helper = table, lanes, helper
+
+    def _lines(self, records: Iterable[ParsedRecord], maker: LineMaker, batch_size: int):
+        """A page's batches in any order (no index here to care), some parsed in a helper
+        process: the worker's one parsing thread bounded loads where a core stood idle."""
+        if self.helper and isinstance(records, SplittablePage):
+            return records.copy_lines(maker, batch_size)
+        return super()._lines(records, maker, batch_size)
 
     @contextmanager
-    def _batch_writer(self) -> Iterator[Callable[[_Lines], int]]:
+    def _batch_writer(self) -> Iterator[Callable[[Lines], int]]:
         lanes = _CopyLanes.open(self.table, self.lanes)
         if lanes is None:
             with db.cursor() as cursor:
@@ -447,7 +471,7 @@ class _LoadWriter(_PostgresWriter):
             yield lanes.copy
             lanes.commit()
 
-    def _write_batch_pg(self, cursor, batch: _Lines) -> int:
+    def _write_batch_pg(self, cursor, batch: Lines) -> int:
         _copy(cursor, self.table, batch.text)
         return batch.rows
 
@@ -523,7 +547,7 @@ class _CopyLanes:
         with connection.cursor() as cursor, cursor.copy(_copy_statement(self.table)) as copy:
             copy.write(text)
 
-    def copy(self, batch: _Lines) -> int:
+    def copy(self, batch: Lines) -> int:
         self._raise_any()
         self._queue.put(batch.text)
         return batch.rows

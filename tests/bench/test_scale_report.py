@@ -144,7 +144,7 @@ def test_discarded_writes_consume_the_copy_text_and_count_its_rows(monkeypatch):
         monkeypatch.setattr(writer, "_write_batch_pg", vars(writer)["_write_batch_pg"])
     monkeypatch.setattr(records._CopyLanes, "open", vars(records._CopyLanes)["open"])
     discard_writes()
-    batch = records._Lines(read=3, deleted=1, rows=2, text=b"line\nline\n")
+    batch = records.Lines(read=3, deleted=1, rows=2, text=b"line\nline\n")
     through_indexes = records._PostgresWriter(1, "Contact", None, None)
     first_load = records._LoadWriter(1, "Contact", None, None, "load_table", lanes=2)
     # No cursor: nothing reaches a database, whichever writer a load uses, however many

@@ -2,6 +2,8 @@
 a table without indexes, attached as the connection's partition when complete (PostgreSQL,
 ingestion/partitions.py). SQLite keeps one plain table; its behaviour is tested elsewhere."""
 
+import os
+import signal
 import threading
 from dataclasses import replace
 from datetime import timedelta
@@ -21,6 +23,7 @@ from audiences.selectors.compiler import audience_records, records_of
 from audiences.selectors.members import audience_preview
 from ingestion import partitions
 from ingestion.engine import records
+from ingestion.engine.helper_process import HelperProcess
 from ingestion.models import IngestedRecord, ObjectCursor, RecordLoad, SyncRun
 from ingestion.services import sync
 from ingestion.services.cursors import connection_resync
@@ -1125,6 +1128,36 @@ def test_lanes_stand_aside_for_a_load_table_other_sessions_cannot_see(
     assert set(opened) == {None}
     for sobject in ("Account", "Contact"):
         _assert_local_copy_equals(sync_connection, fake_org, sobject)
+
+
+@pytest.mark.parametrize("helper", ["answers", "dies", "off"])
+def test_a_loads_pages_are_parsed_partly_in_a_helper_process(
+    sync_connection, fake_org, two_lanes, monkeypatch, helper
+):
+    """The helper makes some of each page's batches (helper_process.py); one killed mid-load
+    leaves its chunks to the worker and the next page starts another; off, none is used."""
+    _seed(fake_org, accounts=12, contacts=15)
+    started, real_submit = [], HelperProcess.submit
+
+    def submit(self, function, *args):
+        started.append(self._process.pid)
+        future = real_submit(self, function, *args)
+        if helper == "dies" and len(started) == 3:
+            os.kill(self._process.pid, signal.SIGKILL)
+        return future
+
+    monkeypatch.setattr(HelperProcess, "submit", submit)
+    config = replace(two_lanes, parse_helper=helper != "off")
+    run = _load(sync_connection, config)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert _assert_attached(sync_connection)
+    for sobject in ("Account", "Contact"):
+        _assert_local_copy_equals(sync_connection, fake_org, sobject)
+    if helper == "off":
+        assert started == []
+    else:
+        assert len(started) >= 4
+    assert len(set(started)) == (2 if helper == "dies" else int(helper == "answers"))
 
 
 def test_a_lane_killed_mid_page_leaves_the_checkpoint_before_that_page(
