@@ -8,7 +8,9 @@ builds it from describe, every Bulk field selected); it is read once into memory
 and turned into COPY lines ``--repeat`` times (best time reported), with nothing written. This
 is the ceiling the read path puts on a load: compare it with a bare COPY into the table.
 ``--cprofile`` prints where the time goes. No database is needed. ``--page FILE`` keeps the
-page, so two checkouts can be timed alternately on the same bytes.
+page, so two checkouts can be timed alternately on the same bytes. ``--helper`` parses as a
+load does, partly in the helper process (readers.CsvPage.copy_lines; CPU time is then this
+process's alone, the helper's beside it).
 """
 
 from __future__ import annotations
@@ -59,18 +61,25 @@ def fetch_page(profile: str, sobject: str, rows: int) -> tuple[bytes, dict]:
         server.stop()
 
 
-def read_path(csv_bytes: bytes, plan, sobject: str = "Contact") -> int:
+def read_path(csv_bytes: bytes, plan, sobject: str = "Contact", helper: bool = False) -> int:
     """Parse the page and build its COPY lines, as the writer's read-ahead thread does."""
     from ingestion.engine import records
-    from ingestion.engine.readers import records_from_csv
+    from ingestion.engine.readers import CsvPage, records_from_csv
 
     text = io.TextIOWrapper(io.BytesIO(csv_bytes), encoding="utf-8", newline="")
     maker = records.LineMaker(1, sobject, 1, datetime.now(UTC))
     size = 0
+    if helper:
+        made = CsvPage(text, plan).copy_lines(maker, BATCH)
+    else:
+        made = maker.lines(records.batches(records_from_csv(text, plan), BATCH))
     with getattr(records, "rare_collections", contextlib.nullcontext)():  # as write_records
-        for lines in maker.lines(records.batches(records_from_csv(text, plan), 5000)):
+        for lines in made:
             size += lines.rows
     return size
+
+
+BATCH = 2000  # EngineConfig.write_batch
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--helper", action="store_true", help="parse partly in the helper")
     parser.add_argument(
         "--page", type=Path, help="keep the fetched page in this file and reuse it (A/B runs)"
     )
@@ -102,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     times, cpu = [], []
     for _ in range(args.repeat):
         started, used = time.perf_counter(), time.process_time()
-        rows = read_path(page, plan, args.object)
+        rows = read_path(page, plan, args.object, args.helper)
         times.append(time.perf_counter() - started)
         cpu.append(time.process_time() - used)
     best = min(times)
@@ -114,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     print("  every run: " + ", ".join(f"{rows / t:,.0f}/s" for t in times))
     if args.cprofile:
         profiler = cProfile.Profile()
-        profiler.runcall(read_path, page, plan, args.object)
+        profiler.runcall(read_path, page, plan, args.object, args.helper)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
     return 0
 

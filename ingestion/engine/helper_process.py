@@ -124,6 +124,7 @@ class HelperProcess:
             future.set_exception(HelperGone("the helper process ended before answering"))
 
     def close(self) -> None:
+        peak, cpu = _usage(self._process.pid)  # while it lives (after, /proc forgets it)
         with self._lock:
             self._end()
         self._outbox.put(None)  # the writer closes stdin, and the child exits
@@ -133,9 +134,25 @@ class HelperProcess:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+        logger.info(
+            "helper process %s ended: peak RSS %.1f MB, CPU %.1f s", self._process.pid, peak, cpu
+        )
 
 
 _LENGTH = struct.Struct("!Q")
+
+
+def _usage(pid: int) -> tuple[float, float]:
+    """A live process's peak resident set (MB) and CPU seconds, from Linux's /proc; zeros
+    elsewhere. Not its rusage once reaped: a child's ``ru_maxrss`` counts the worker's own
+    memory it was forked with before it ran Python anew."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0.0
+    peak = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")), 0)
+    return int(peak) / 1024, (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # Linux's F_SETPIPE_SZ (fcntl.F_SETPIPE_SZ from Python 3.10, absent elsewhere).
@@ -222,6 +239,8 @@ def serve() -> None:
     import django
 
     django.setup()  # the engine's modules import the models
+    from ingestion.engine.records import release_free_memory
+
     while select.select([requests], [], [], IDLE_SECONDS)[0]:
         try:
             ticket, function, args = _receive(lambda n: os.read(requests, n))
@@ -236,6 +255,8 @@ def serve() -> None:
         except (pickle.PicklingError, TypeError, AttributeError):
             # An error that does not pickle: the worker does this work itself, meets it there.
             _send(answers, (ticket, False, HelperGone("the helper could not say what failed")))
+        del answer
+        release_free_memory()  # as the worker does after each page (records.py)
 
 
 if __name__ == "__main__":

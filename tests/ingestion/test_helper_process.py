@@ -102,7 +102,17 @@ def test_the_helper_makes_some_of_a_pages_batches(monkeypatch):
     sent = _sent_to_helper(monkeypatch)
     page = _page(40)
     assert Counter(_split(page, 4)) == Counter(_alone(page, 4))
-    assert len(sent) >= 2  # the first two chunks go to it at once
+    assert len(sent) >= 2  # from the third chunk on
+
+
+def test_a_page_of_two_batches_or_fewer_starts_no_helper(monkeypatch):
+    sent = _sent_to_helper(monkeypatch)
+    started = []
+    monkeypatch.setattr(helper_process, "HelperProcess", lambda: started.append(1))
+    monkeypatch.setattr(helper_process, "_shared", None)
+    page = _page(8)
+    assert Counter(_split(page, 4)) == Counter(_alone(page, 4))
+    assert sent == [] and started == []
 
 
 def test_a_helper_killed_mid_page_leaves_its_chunks_to_the_worker(monkeypatch):

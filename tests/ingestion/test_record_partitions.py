@@ -1147,7 +1147,8 @@ def test_a_loads_pages_are_parsed_partly_in_a_helper_process(
         return future
 
     monkeypatch.setattr(HelperProcess, "submit", submit)
-    config = replace(two_lanes, parse_helper=helper != "off")
+    # Pages of three one-record batches: the third of each goes to the helper (OWN_FIRST).
+    config = replace(two_lanes, parse_helper=helper != "off", write_batch=1)
     run = _load(sync_connection, config)
     assert run.status == SyncRun.Status.SUCCEEDED
     assert _assert_attached(sync_connection)
