@@ -179,7 +179,7 @@ class CsvPage(SplittablePage):
     # next, few enough that the worker's own parsing takes the rest.
     IN_FLIGHT = 2
     # Chunks parsed here before the helper is asked for: a page of an incremental or of a
-    # small org never starts one (a process of ~50 MB per queue worker, idle five minutes).
+    # small org never starts one (a process of ~110 MB per queue worker, idle five minutes).
     OWN_FIRST = 2
 
     def __iter__(self) -> Iterator[ParsedRecord]:
@@ -208,7 +208,9 @@ class CsvPage(SplittablePage):
         while sent:
             yield from self._answer(*sent.popleft(), header, maker, batch_size)
 
-    def _answer(self, future: Future, chunk: str, header: str, maker, batch_size) -> list[Lines]:
+    def _answer(
+        self, future: Future, chunk: str, header: str, maker: LineMaker, batch_size: int
+    ) -> list[Lines]:
         try:
             return future.result()
         except HelperGone:  # made here instead, from the chunk kept for this

@@ -101,14 +101,14 @@ class _ReadAhead(Generic[T]):
     """
 
     def __init__(self, batches: Iterator[T]) -> None:
-        self.batches = batches
+        self._batches = batches
         self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._produce, name="read-ahead", daemon=True)
 
     def _produce(self) -> None:
         try:
-            for batch in self.batches:
+            for batch in self._batches:
                 if not self._offer(batch):
                     return
             self._offer(_DONE)
