@@ -112,7 +112,8 @@ def test_a_page_of_two_batches_or_fewer_starts_no_helper(monkeypatch):
     monkeypatch.setattr(helper_process, "_shared", None)
     page = _page(8)
     assert Counter(_split(page, 4)) == Counter(_alone(page, 4))
-    assert sent == [] and started == []
+    assert sent == []
+    assert started == []
 
 
 def test_a_helper_killed_mid_page_leaves_its_chunks_to_the_worker(monkeypatch):
