@@ -79,12 +79,18 @@ class HelperProcess:
     def submit(self, function: Callable, *args: Any) -> Future:
         future: Future = Future()
         with self._lock:
+            ticket = self._next
+            try:
+                request = _framed((ticket, function, args))
+            except Exception as error:  # arguments that do not pickle: the caller's to do
+                future.set_exception(HelperGone(f"not sent to the helper: {error!r}"))
+                return future
             if self._gone:
                 future.set_exception(HelperGone("the helper process has ended"))
                 return future
-            ticket, self._next = self._next, self._next + 1
+            self._next += 1
             self._pending[ticket] = future
-        self._outbox.put(_framed((ticket, function, args)))
+        self._outbox.put(request)
         return future
 
     def _write(self) -> None:
@@ -111,10 +117,13 @@ class HelperProcess:
                     future.set_result(value)
                 else:
                     future.set_exception(value)
-        except (EOFError, OSError, pickle.UnpicklingError):
-            pass  # the child ended: what waits is failed below
-        with self._lock:
-            self._end()
+        except (EOFError, OSError):
+            pass  # the child ended
+        except BaseException:  # an answer this process cannot take (memory, unpickling)
+            logger.exception("helper process %s: an answer could not be read", self._process.pid)
+        finally:
+            with self._lock:
+                self._end()  # never a caller left waiting: each does the work itself
 
     def _end(self) -> None:
         """Called with the lock held: fail what waits, so each caller does it itself."""
@@ -134,9 +143,13 @@ class HelperProcess:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
-        logger.info(
-            "helper process %s ended: peak RSS %.1f MB, CPU %.1f s", self._process.pid, peak, cpu
-        )
+        if peak:  # else it had ended on its own: /proc keeps no figures of a zombie
+            logger.info(
+                "helper process %s ended: peak RSS %.1f MB, CPU %.1f s",
+                self._process.pid,
+                peak,
+                cpu,
+            )
 
 
 _LENGTH = struct.Struct("!Q")
@@ -173,11 +186,6 @@ def _widen(pipe) -> None:
 def _framed(message) -> bytes:
     data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
     return _LENGTH.pack(len(data)) + data
-
-
-def _send(stream, message) -> None:
-    stream.write(_framed(message))
-    stream.flush()
 
 
 def _receive(read: Callable[[int], bytes]):
@@ -250,14 +258,28 @@ def serve() -> None:
             answer = (ticket, True, function(*args))
         except Exception as error:  # handed back, raised in the worker
             answer = (ticket, False, error)
-        try:
-            _send(answers, answer)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            # An error that does not pickle: the worker does this work itself, meets it there.
-            _send(answers, (ticket, False, HelperGone("the helper could not say what failed")))
+        answers.write(_answer_bytes(ticket, answer))
+        answers.flush()
         del answer
         release_free_memory()  # as the worker does after each page (records.py)
 
 
+def _answer_bytes(ticket: int, answer: tuple) -> bytes:
+    """The answer framed; an error that does not pickle, or would not unpickle in the worker
+    (an exception whose ``__init__`` wants more than its message), becomes HelperGone: the
+    worker then does that work itself and meets the error there."""
+    try:
+        data = _framed(answer)
+        if not answer[1]:
+            pickle.loads(data[_LENGTH.size :])
+        return data
+    except Exception:
+        return _framed((ticket, False, HelperGone("the helper could not say what failed")))
+
+
 if __name__ == "__main__":
-    serve()
+    # Served from the module under its own name, not as __main__: a HelperGone it answers
+    # must unpickle in the worker as ingestion.engine.helper_process.HelperGone.
+    from ingestion.engine import helper_process
+
+    helper_process.serve()

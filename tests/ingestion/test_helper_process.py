@@ -147,6 +147,50 @@ def test_the_helper_runs_the_same_function_as_the_worker():
     assert answer == chunk_copy_lines(PLAN, header_and_rows, MAKER, 2)
 
 
+class TwoPartError(Exception):
+    """An error whose __init__ wants more than its message: it pickles, but does not unpickle."""
+
+    def __init__(self, message, row):
+        super().__init__(message)
+        self.row = row
+
+
+def fails_with_two_parts():
+    raise TwoPartError("bad", 3)
+
+
+def test_an_error_the_worker_could_not_unpickle_comes_back_as_helper_gone():
+    helper = shared_helper()
+    with pytest.raises(HelperGone, match="could not say what failed"):
+        helper.submit(fails_with_two_parts).result(timeout=30)
+    assert helper.alive  # its answers still flow
+    assert helper.submit(chunk_copy_lines, PLAN, _page(3), MAKER, 2).result(timeout=30)
+
+
+def test_arguments_that_do_not_pickle_are_left_to_the_caller():
+    helper = shared_helper()
+    with pytest.raises(HelperGone, match="not sent to the helper"):
+        helper.submit(chunk_copy_lines, PLAN, _page(3), lambda: None, 2).result(timeout=1)
+    assert helper._pending == {}
+    assert helper.alive
+
+
+def test_an_answer_this_process_cannot_read_fails_every_caller_instead_of_hanging(monkeypatch):
+    helper = HelperProcess()
+    monkeypatch.setattr(helper_process.pickle, "loads", _raise_memory_error)
+    try:
+        with pytest.raises(HelperGone):
+            helper.submit(chunk_copy_lines, PLAN, _page(3), MAKER, 2).result(timeout=30)
+        assert not helper.alive
+    finally:
+        monkeypatch.undo()
+        helper.close()
+
+
+def _raise_memory_error(data):
+    raise MemoryError
+
+
 def test_a_closed_helper_exits_and_fails_what_it_had_not_answered():
     helper = HelperProcess()
     helper.close()
