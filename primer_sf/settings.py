@@ -308,7 +308,7 @@ INGESTION = {
     # A first load or full resync parses its Bulk pages partly in a helper process (one per
     # worker process, started when needed, gone after 5 idle minutes): the worker's one
     # parsing thread bounded loads where a core stood idle (ingestion/engine/helper_process.py).
-    "PARSE_HELPER": envint("INGESTION_PARSE_HELPER", 1) > 0,
+    "PARSE_HELPER": envbool("INGESTION_PARSE_HELPER", True),
     # Work per task before it checkpoints and enqueues its continuation (below Q timeout).
     "SLICE_SECONDS": envint("INGESTION_SLICE_SECONDS", 120),
     "POLL_INITIAL_SECONDS": 1.0,

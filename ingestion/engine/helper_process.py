@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import itertools
 import logging
 import os
 import pickle
@@ -62,7 +63,7 @@ class HelperProcess:
             _widen(pipe)
         self._lock = threading.Lock()
         self._pending: dict[int, Future] = {}
-        self._next = 0
+        self._tickets = itertools.count()  # next() is atomic under the GIL
         self._gone = False
         # Written by a thread of its own: a pipe holds 64 KB, so a request waits there until
         # the child has answered the one before, which the caller's thread must not.
@@ -78,17 +79,16 @@ class HelperProcess:
 
     def submit(self, function: Callable, *args: Any) -> Future:
         future: Future = Future()
+        ticket = next(self._tickets)
+        try:
+            request = _framed((ticket, function, args))  # outside the lock the reader takes
+        except Exception as error:  # arguments that do not pickle: the caller's to do
+            future.set_exception(HelperGone(f"not sent to the helper: {error!r}"))
+            return future
         with self._lock:
-            ticket = self._next
-            try:
-                request = _framed((ticket, function, args))
-            except Exception as error:  # arguments that do not pickle: the caller's to do
-                future.set_exception(HelperGone(f"not sent to the helper: {error!r}"))
-                return future
             if self._gone:
                 future.set_exception(HelperGone("the helper process has ended"))
                 return future
-            self._next += 1
             self._pending[ticket] = future
         self._outbox.put(request)
         return future

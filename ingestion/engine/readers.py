@@ -193,28 +193,27 @@ class CsvPage(SplittablePage):
         lines = iter(self.lines)
         header = next(lines, None)
         helper = None
-        sent: deque[tuple[Future, str]] = deque()
+        sent: deque[tuple[Future, tuple]] = deque()  # each with its arguments, kept
         chunks = record_chunks(lines, batch_size) if header is not None else ()
         for number, chunk in enumerate(chunks):
             if number == self.OWN_FIRST:
                 helper = shared_helper()
+            args = (self.plan, header + chunk, maker, batch_size)
             if helper is not None and helper.alive and len(sent) < self.IN_FLIGHT:
-                args = (self.plan, header + chunk, maker, batch_size)
-                sent.append((helper.submit(chunk_copy_lines, *args), chunk))
+                sent.append((helper.submit(chunk_copy_lines, *args), args))
             else:
-                yield from chunk_copy_lines(self.plan, header + chunk, maker, batch_size)
+                yield from chunk_copy_lines(*args)
             while sent and sent[0][0].done():
-                yield from self._answer(*sent.popleft(), header, maker, batch_size)
+                yield from _answer(*sent.popleft())
         while sent:
-            yield from self._answer(*sent.popleft(), header, maker, batch_size)
+            yield from _answer(*sent.popleft())
 
-    def _answer(
-        self, future: Future, chunk: str, header: str, maker: LineMaker, batch_size: int
-    ) -> list[Lines]:
-        try:
-            return future.result()
-        except HelperGone:  # made here instead, from the chunk kept for this
-            return chunk_copy_lines(self.plan, header + chunk, maker, batch_size)
+
+def _answer(future: Future, args: tuple) -> list[Lines]:
+    try:
+        return future.result()
+    except HelperGone:  # made here instead, from the arguments kept for this
+        return chunk_copy_lines(*args)
 
 
 def record_chunks(lines: Iterable[str], size: int) -> Iterator[str]:
