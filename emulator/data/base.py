@@ -163,11 +163,17 @@ class IdColumn(Column):
     def typed(self, ch: Chunk) -> list:
         if ch.contig:
             return self.codec.encode_range(ch.i0, ch.n)
+        if ch.hull is not None:  # dense: the span's Ids, the chunk's picked out
+            first, span, positions = ch.hull
+            return list(positions(self.codec.encode_range(first, span)))
         return self.codec.encode_many(ch.idxs)
 
     def csv(self, ch: Chunk) -> list:
         if ch.contig:
             return self.codec.encode_range(ch.i0, ch.n, quote=True)
+        if ch.hull is not None:
+            first, span, positions = ch.hull
+            return list(positions(self.codec.encode_range(first, span, quote=True)))
         return ['"' + s + '"' for s in ch.typed("Id")]
 
 
