@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
+from itertools import compress
 
 from emulator.data.chunk import Chunk, RandomTables
 from emulator.data.columns import Column, Func, Pool
@@ -52,6 +53,42 @@ class OrgData:
         return codec
 
 
+class LateRecords:
+    """Indexes of records touched after their creation, bucketed by SystemModstamp over the
+    data's time span: a window reads the buckets it overlaps. Sorting 765,000 (stamp, index)
+    pairs for the 3.75M contacts took 0.9 s of 3.2 s, at the start of a windowed load, which
+    waits for it; bucketing needs no sort. About 200 records per bucket, 4,096 at most."""
+
+    def __init__(self, start: int, end: int, records: int):
+        self.buckets = min(max(records // 200, 1), 4096)
+        self.start = start
+        self.width = max((end - start) // self.buckets, 1)
+        self.stamps = [array("q") for _ in range(self.buckets)]
+        self.indexes = [array("I") for _ in range(self.buckets)]
+
+    def _bucket(self, stamp: int) -> int:
+        return min(max((stamp - self.start) // self.width, 0), self.buckets - 1)
+
+    def add(self, stamps: list[int], indexes: list[int]) -> None:
+        bucket, by_stamp, by_index = self._bucket, self.stamps, self.indexes
+        for stamp, index in zip(stamps, indexes, strict=True):
+            b = bucket(stamp)
+            by_stamp[b].append(stamp)
+            by_index[b].append(index)
+
+    def between(self, lo: int, hi: int | None) -> list[int]:
+        """The indexes whose stamp lies in [lo, hi) (hi None: no upper end)."""
+        last = self.buckets - 1 if hi is None else self._bucket(hi - 1)
+        found = []
+        for b in range(self._bucket(lo), last + 1):
+            found.extend(
+                index
+                for stamp, index in zip(self.stamps[b], self.indexes[b], strict=True)
+                if lo <= stamp and (hi is None or stamp < hi)
+            )
+        return found
+
+
 class TimeModel:
     """CreatedDate and SystemModstamp of generated records, and index ranges for windows."""
 
@@ -62,7 +99,7 @@ class TimeModel:
         self.count = max(gen.count, 1)
         self.span = max(end - start, 1)
         self.step = max(self.span // self.count, 1)
-        self._late: tuple[array, array] | None = None
+        self._late: LateRecords | None = None
 
     def created(self, ch: Chunk) -> list[int]:
         start, span, count = self.start, self.span, self.count
@@ -99,21 +136,18 @@ class TimeModel:
         """Smallest generated index whose CreatedDate >= epoch (count when none)."""
         return bisect_left(range(self.gen.count), epoch, key=self.created_at)
 
-    def late_records(self) -> tuple[array, array]:
-        """(sorted SystemModstamps, matching indexes) of the touched-later records."""
+    def late_records(self) -> LateRecords:
+        """The touched-later records' SystemModstamps, for windows to find (built once)."""
         if self._late is None:
-            pairs = []
-            late = 100 - LATE_PCT
+            late = LateRecords(self.start, self.end, self.gen.count)
+            is_late = (100 - LATE_PCT).__le__
             for lo in range(0, self.gen.count, 50000):
-                kinds = Chunk(self.gen, range(lo, min(lo + 50000, self.gen.count))).r(
-                    "mod_kind", 100
-                )
-                chosen = [lo + p for p, k in enumerate(kinds) if k >= late]
+                block = range(lo, min(lo + 50000, self.gen.count))
+                kinds = Chunk(self.gen, block).r("mod_kind", 100)
+                chosen = list(compress(block, map(is_late, kinds)))
                 if chosen:
-                    mods = Chunk(self.gen, chosen).typed("SystemModstamp")
-                    pairs.extend(zip(mods, chosen, strict=True))
-            pairs.sort()
-            self._late = (array("q", [m for m, _ in pairs]), array("I", [i for _, i in pairs]))
+                    late.add(Chunk(self.gen, chosen).typed("SystemModstamp"), chosen)
+            self._late = late
         return self._late
 
     def modstamp_candidates(self, lo: int | None, hi: int | None) -> list[int] | range:
@@ -123,10 +157,7 @@ class TimeModel:
         i_hi = count if hi is None else self.first_index_created_at_or_after(hi)
         if lo is None:
             return range(0, i_hi)
-        mods, idxs = self.late_records()
-        a = bisect_left(mods, lo)
-        b = len(mods) if hi is None else bisect_left(mods, hi)
-        extra = [i for i in idxs[a:b] if i < i_lo or i >= i_hi]
+        extra = [i for i in self.late_records().between(lo, hi) if i < i_lo or i >= i_hi]
         if not extra:
             return range(i_lo, i_hi)
         return sorted([*range(i_lo, i_hi), *extra])

@@ -8,9 +8,13 @@ import io
 import tracemalloc
 from datetime import UTC, datetime
 
+from hypothesis import example, given
+from hypothesis import strategies as st
+
 from emulator import Org, queries
 from emulator.bulk import Job, csv_page
 from emulator.clock import FORMATS, epoch_of
+from emulator.data.base import LateRecords
 
 USER = "integration@example.com"
 
@@ -99,3 +103,23 @@ def test_rest_cursor_pages_are_a_snapshot(org):
     rest = queries.more(org, USER, locator, int(offset), "62.0", "query")
     names = {r["Id"]: r["Name"] for r in rest["records"]}
     assert names[last] == "Bulk campaign 2099"
+
+
+@given(
+    records=st.lists(st.tuples(st.integers(-50, 1_100), st.integers(0, 10**6)), max_size=300),
+    lo=st.integers(-100, 1_200),
+    width=st.one_of(st.none(), st.integers(1, 1_300)),
+    count=st.integers(1, 5_000),
+)
+@example(records=[(10, 1), (20, 2), (19, 3)], lo=10, width=10, count=5_000)  # the two ends
+@example(records=[(1_050, 1), (-5, 2)], lo=-10, width=None, count=200)  # past both ends
+def test_late_records_between_two_stamps_are_those_a_scan_finds(records, lo, width, count):
+    """Bucketed by stamp over [0, 1000): stamps outside it (a record created at the data's
+    end, say) land in the end buckets, and a window still finds exactly its own."""
+    late = LateRecords(0, 1_000, count)
+    for n in range(0, len(records), 7):  # added in blocks, as late_records does
+        block = records[n : n + 7]
+        late.add([stamp for stamp, _ in block], [index for _, index in block])
+    hi = None if width is None else lo + width
+    scanned = [i for s, i in records if lo <= s and (hi is None or s < hi)]
+    assert sorted(late.between(lo, hi)) == sorted(scanned)
