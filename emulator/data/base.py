@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
+from functools import partial
 from itertools import compress
 
 from emulator.data.chunk import Chunk, RandomTables
@@ -192,20 +193,12 @@ class IdColumn(Column):
         self.codec = codec
 
     def typed(self, ch: Chunk) -> list:
-        if ch.contig:
-            return self.codec.encode_range(ch.i0, ch.n)
-        if ch.hull is not None:  # dense: the span's Ids, the chunk's picked out
-            first, span, positions = ch.hull
-            return list(positions(self.codec.encode_range(first, span)))
-        return self.codec.encode_many(ch.idxs)
+        ids = ch.by_runs(self.codec.encode_range)
+        return ids if ids is not None else self.codec.encode_many(ch.idxs)
 
     def csv(self, ch: Chunk) -> list:
-        if ch.contig:
-            return self.codec.encode_range(ch.i0, ch.n, quote=True)
-        if ch.hull is not None:
-            first, span, positions = ch.hull
-            return list(positions(self.codec.encode_range(first, span, quote=True)))
-        return ['"' + s + '"' for s in ch.typed("Id")]
+        cells = ch.by_runs(partial(self.codec.encode_range, quote=True))
+        return cells if cells is not None else ['"' + s + '"' for s in ch.typed("Id")]
 
 
 class RefColumn(Column):

@@ -14,6 +14,7 @@ import operator
 import random
 import zlib
 from array import array
+from functools import partial
 from operator import itemgetter
 
 
@@ -140,14 +141,23 @@ class Chunk:
         """Values of a table-ordered list (see ObjectStore._slots) for the chunk's records."""
         return self._periodic(slots)
 
+    def by_runs(self, draw):
+        """``draw(first, count)`` gives the values of the records of a run of indexes: the
+        chunk's own values from it when the chunk is a run, or lies dense in one (drawn over
+        its span, its own picked out: _dense_hull); None when it is sparse."""
+        if self.contig:
+            return draw(self.i0, self.n)
+        if self.hull is not None:
+            first, span, positions = self.hull
+            return list(positions(draw(first, span)))
+        return None
+
     def _periodic(self, table):
         """``table[i % len(table)]`` for each of the chunk's indexes ``i``, by slices where it
-        can: the run itself, or the run spanning a dense chunk, picked from (_dense_hull)."""
-        if self.contig:
-            return _periodic_run(table, self.i0, self.n)
-        if self.hull is not None:
-            start, span, positions = self.hull
-            return list(positions(_periodic_run(table, start, span)))
+        can (by_runs)."""
+        out = self.by_runs(partial(_periodic_run, table))
+        if out is not None:
+            return out
         period = len(table)
         return [table[i % period] for i in self.idxs]
 
