@@ -135,6 +135,8 @@ def options_from(args: argparse.Namespace, log_dir: Path):
         copy_limit=args.copy_limit,
         scale_skip=tuple(args.scale_skip),
         scale_changes=100 if args.quick else 10_000,
+        scale_yardstick="tiny" if args.quick else "seed-example",
+        scale_yardstick_runs=2 if args.quick else 3,  # two: each pairing runs
         purge_seconds=args.purge_seconds,
         fleet=FleetOptions(
             connections=args.fleet_connections,

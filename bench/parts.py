@@ -41,6 +41,8 @@ class Options:
     copy_limit: int | None = None  # scale: rows of the bare COPY runs (None: every stored row)
     scale_skip: tuple[str, ...] = ()  # scale: steps left out
     scale_changes: int = 10_000  # scale: changes before the incremental sync
+    scale_yardstick: str = "seed-example"  # scale: the profile the ratio targets divide by
+    scale_yardstick_runs: int = 3  # scale: its initial syncs, each with a bare COPY after
     purge_seconds: float | None = None  # scale: stop the purge after this long (None: finish)
     fleet: fleet_run.FleetOptions = field(default_factory=fleet_run.FleetOptions)
     out_dir: Path | None = None  # where the fleet part writes RESULTS-fleet.md

@@ -10,7 +10,13 @@ asked for), from an empty copy each time:
   that only consumes the COPY text it made (``bench.worker.discard_writes``), against an
   emulated org of its own, so the initial sync below meets a freshly started org as every
   customer's first sync does (an emulator that has served 10M records is ~400 MB larger);
-- ``engine``: the initial sync itself;
+- ``engine``: the initial sync itself; for the yardstick, run three times, each followed by
+  a bare COPY of the same rows into the indexed table (``copy`` below), so each ratio of the
+  two compares runs a minute apart;
+- for the profile asked for only: ``yardstick``, one initial sync of seed-example just before
+  its own and one just after, each in a workspace of its own (the copy measured stays), so
+  the 10M ÷ seed-example ratio brackets the 10M sync in time: a shared machine's speed moves
+  by up to 1.5x in the half hour between seed-example's steps and the 10M sync;
 - for the profile asked for only: ``incremental`` after 10,000 changes and the audience size
   estimates of ``audience_size.py``, on the copy as the sync left it;
 - ``reconcile``: a reconciliation run on the copy;
@@ -49,7 +55,6 @@ from demo import story
 from demo.emulator import free_port
 from ingestion.models import IngestedRecord, SyncRun
 
-BASELINE = "seed-example"
 TABLE = IngestedRecord._meta.db_table
 COLUMNS = (
     "connection_id, sobject, sf_id, data, facets, system_modstamp, is_deleted, deleted_at, "
@@ -61,6 +66,7 @@ CHUNK = 1 << 20  # bytes handed to COPY at a time, as the engine hands it a batc
 ALL_STEPS = ("read_path", "engine", "incremental", "audience", "reconcile", "copy", "disconnect")
 BASELINE_STEPS = ("read_path", "engine", "reconcile", "copy")
 PARTIAL = "scale-partial.json"
+YARDSTICK = "bench-yardstick"  # the workspace of the yardstick's bracketing syncs
 
 
 def scale_part(options) -> dict:
@@ -78,7 +84,7 @@ def scale_part(options) -> dict:
     print(f"\nScale: initial sync of {small}, for the worker's memory", flush=True)
     with BenchOrg(profile=small, log_dir=options.log_dir, tls=options.tls) as org:
         results["demo"] = asdict(org.execute(org.connect(), label=f"scale {small}"))
-    baseline = "tiny" if options.profile == "tiny" else BASELINE  # the quick mode's
+    baseline = options.scale_yardstick
     profiles = [baseline] + ([options.profile] if options.profile != baseline else [])
     results["baseline"], results["profiles"] = baseline, {}
     for profile in profiles:
@@ -87,8 +93,11 @@ def scale_part(options) -> dict:
         else:
             steps = BASELINE_STEPS
         results["profiles"][profile] = {}
-        runs = options.initial_runs if profile == baseline else 1
-        measure_profile(profile, steps, options, results["profiles"][profile], save, runs)
+        runs = options.scale_yardstick_runs if profile == baseline else 1
+        yardstick = baseline if profile != baseline else None
+        measure_profile(
+            profile, steps, options, results["profiles"][profile], save, runs, yardstick
+        )
     results["load_average_at_end"] = _load()
     return results
 
@@ -98,19 +107,36 @@ def _load() -> float:
 
 
 def measure_profile(
-    profile: str, steps: tuple[str, ...], options, out: dict, save, runs: int = 1
+    profile: str,
+    steps: tuple[str, ...],
+    options,
+    out: dict,
+    save,
+    runs: int = 1,
+    yardstick: str | None = None,
 ) -> dict:
     """The steps asked for on ``profile``, their figures into ``out``; ``save`` after each.
-    The initial sync runs ``runs`` times (initial_syncs)."""
+    The initial sync runs ``runs`` times (initial_syncs), each followed by an indexed bare
+    COPY when there are several; ``yardstick``'s initial sync runs just before it and just
+    after (yardstick_sync)."""
     out.update(profile=profile, steps=list(steps))
     if "read_path" in steps:
         out["read_path"] = read_path(profile, options)
         save()
+    if yardstick:
+        out["yardstick"] = {"profile": yardstick, "before": yardstick_sync(yardstick, options)}
+        save()
+    paired = None
     with BenchOrg(profile=profile, log_dir=options.log_dir, tls=options.tls) as org:
         print(f"\nScale {profile}: the engine's initial sync", flush=True)
-        out["engine"] = initial_syncs(org, profile, runs)
+        if "copy" in steps and runs > 1:
+            paired = PairedCopies(org, options.log_dir, options.copy_limit)
+        out["engine"] = initial_syncs(org, profile, runs, paired)
         out["table"] = table_size()
         save()
+        if yardstick:
+            out["yardstick"]["after"] = yardstick_sync(yardstick, options)
+            save()
         if "incremental" in steps:
             from bench.parts import _incremental
 
@@ -129,7 +155,7 @@ def measure_profile(
         if "copy" in steps:
             # As many rows as the initial sync wrote: those an incremental added come last.
             limit = min(options.copy_limit or out["engine"]["records"], out["engine"]["records"])
-            out["copy"] = bare_copies(org.connection.pk, options.log_dir, limit)
+            out["copy"] = bare_copies(org.connection.pk, options.log_dir, limit, paired)
             save()
         if "disconnect" in steps:
             out["disconnect"] = disconnect(org.connection, options.log_dir, options.purge_seconds)
@@ -137,13 +163,30 @@ def measure_profile(
     return out
 
 
-def initial_syncs(org, profile: str, runs: int) -> dict:
+def initial_syncs(org, profile: str, runs: int, paired: PairedCopies | None = None) -> dict:
     """The initial sync, each time from an empty copy: the median run's figures, and every
     run's wall time. Both ratio targets divide by the yardstick's, a half-minute run that one
     unlucky moment of a shared machine moves by a tenth (30.9 to 35.0 s in three scale parts
-    on one machine, one run each); the steps after it use the last run's copy."""
-    syncs = [org.execute(org.connect(), label=f"scale {profile} initial") for _ in range(runs)]
+    on one machine, one run each); the steps after it use the last run's copy. ``paired``:
+    its COPY timed after each run."""
+    syncs = []
+    for _ in range(runs):
+        syncs.append(org.execute(org.connect(), label=f"scale {profile} initial"))
+        if paired is not None:
+            paired.after(syncs[-1])
     return {**asdict(median_run(syncs)), "seconds_of_each_run": [s.seconds for s in syncs]}
+
+
+def yardstick_sync(profile: str, options) -> float:
+    """The seconds of one initial sync of ``profile`` in the yardstick's workspace, against an
+    emulated org of its own; its copy is deleted after (a dropped partition)."""
+    print(f"\nScale: the yardstick, {profile}'s initial sync", flush=True)
+    with BenchOrg(
+        profile=profile, log_dir=options.log_dir, tls=options.tls, workspace=YARDSTICK
+    ) as org:
+        sync = org.execute(org.connect(), label=f"scale {profile} yardstick")
+        story.start_over(org.connection)
+    return sync.seconds
 
 
 def read_path(profile: str, options) -> dict:
@@ -176,19 +219,50 @@ def table_size() -> dict:
 # --- the machine's limits: a bare COPY of the same rows ------------------------------------
 
 
-def bare_copies(connection_id: int, work_dir: Path, limit: int | None) -> dict:
+class PairedCopies:
+    """A bare COPY into the indexed table right after each initial sync, of the rows the
+    first one stored (exported once, outside the timing): each engine ÷ COPY ratio then
+    compares runs a minute apart, where one COPY after every step compared runs up to ten
+    minutes apart, on a machine whose speed drifts by up to 1.5x in that time."""
+
+    def __init__(self, org, work_dir: Path, limit: int | None):
+        self.org, self.limit = org, limit
+        self.path = work_dir / "scale-copy.tsv"
+        self.rows: int | None = None
+        self.indexed: list[dict] = []
+
+    def after(self, sync) -> None:
+        if self.rows is None:
+            print("  exporting the stored rows for the bare COPY ...", flush=True)
+            limit = min(self.limit or sync.records, sync.records)
+            self.rows = export(self.org.connection.pk, self.path, limit)
+        self.indexed.append(timed_copy(self.path, self.rows, INDEXED, secondary_indexes=True))
+
+
+def bare_copies(
+    connection_id: int, work_dir: Path, limit: int | None, paired: PairedCopies | None = None
+) -> dict:
     """The connection's stored rows, exported once, COPied into an identical table with its
-    indexes and into one without its secondary indexes (then indexed), each timed."""
+    indexes and into one without its secondary indexes (then indexed), each timed. With
+    ``paired``, its file and its COPYs into the indexed table: the median one's figures,
+    and each one's rows/s."""
     path = work_dir / "scale-copy.tsv"
-    print("  exporting the stored rows for the bare COPY ...", flush=True)
-    rows = export(connection_id, path, limit)
     try:
-        indexed = timed_copy(path, rows, INDEXED, secondary_indexes=True)
+        if paired is None or paired.rows is None:
+            print("  exporting the stored rows for the bare COPY ...", flush=True)
+            rows = export(connection_id, path, limit)
+            indexed = [timed_copy(path, rows, INDEXED, secondary_indexes=True)]
+        else:
+            rows, indexed = paired.rows, paired.indexed
         bare = timed_copy(path, rows, BARE, secondary_indexes=False)
     finally:
         path.unlink(missing_ok=True)
         drop_copy_tables()
-    return {"rows": rows, "bytes": indexed.pop("bytes"), "indexed": indexed, "bare": bare}
+    median = dict(sorted(indexed, key=lambda run: run["seconds"])[len(indexed) // 2])
+    size = median.pop("bytes")
+    if len(indexed) > 1:
+        median["rows_per_second_of_each_run"] = [run["rows_per_second"] for run in indexed]
+    return {"rows": rows, "bytes": size, "indexed": median, "bare": bare}
 
 
 def export(connection_id: int, path: Path, limit: int | None) -> int:

@@ -1,5 +1,7 @@
-"""``python -m bench --part scale --quick`` end to end on the tiny org (a subprocess, as the
-lead runs it): every step runs, the copy tables are dropped, the report is its own file."""
+"""``python -m bench --part scale --quick --profile demo`` end to end (a subprocess, as the
+lead runs it): the tiny yardstick's syncs each with a COPY after, demo's every step with the
+yardstick synced just before and after it; the copy tables are dropped, the report is its own
+file."""
 
 import json
 import os
@@ -26,7 +28,8 @@ def test_the_scale_part_measures_every_step_and_leaves_no_copy_table(tmp_path):
         "DATABASE_URL": DATABASE_URL,
         "DEBUG": "true",
     }
-    argv = [sys.executable, "-m", "bench", "--quick", "--part", "scale", "--out-dir", str(tmp_path)]
+    argv = [sys.executable, "-m", "bench", "--quick", "--part", "scale", "--profile", "demo"]
+    argv += ["--out-dir", str(tmp_path)]
     try:
         done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -40,23 +43,45 @@ def test_the_scale_part_measures_every_step_and_leaves_no_copy_table(tmp_path):
                 "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'bench_scale%'"
             )
             assert on_records.fetchone()[0] == 0
+            # The yardstick's copies were deleted after each of its syncs.
+            yardstick = conn.execute(
+                "SELECT count(*) FROM ingestion_ingestedrecord r "
+                "JOIN connections_connection c ON c.id = r.connection_id "
+                "JOIN connections_workspace w ON w.id = c.workspace_id WHERE w.slug = %s",
+                ["bench-yardstick"],
+            )
+            assert yardstick.fetchone()[0] == 0
     finally:
         drop_database(DATABASE_URL)
     scale = json.loads((tmp_path / "results-scale.json").read_text())["parts"]["scale"]
+    assert scale["baseline"] == "tiny"
     tiny = scale["profiles"]["tiny"]
-    assert tiny["read_path"]["records"] == tiny["engine"]["records"] > 0
-    assert tiny["copy"]["rows"] == tiny["engine"]["records"]
-    assert tiny["table"]["heap_mb"] + tiny["table"]["indexes_mb"] > 0  # the partitions' sizes
-    assert tiny["copy"]["indexed"]["rows_per_second"] > 0
-    assert tiny["copy"]["bare"]["index_build_seconds"] >= 0
-    assert tiny["reconcile"]["api_calls"] > 0
-    assert tiny["incremental"]["records"] > 0
-    assert len(tiny["audience"]["cases"]) == 4
-    assert tiny["disconnect"]["left"] == 0
-    assert tiny["disconnect"]["error_count"] == 0
+    # Two syncs, each with a COPY into the indexed table after it.
+    assert len(tiny["engine"]["seconds_of_each_run"]) == 2
+    assert len(tiny["copy"]["indexed"]["rows_per_second_of_each_run"]) == 2
+    assert tiny["copy"]["rows"] == tiny["engine"]["records"] > 0
+    demo = scale["profiles"]["demo"]
+    assert demo["read_path"]["records"] == demo["engine"]["records"] > 0
+    assert demo["copy"]["rows"] == demo["engine"]["records"]
+    assert demo["table"]["heap_mb"] + demo["table"]["indexes_mb"] > 0  # the partitions' sizes
+    assert demo["copy"]["indexed"]["rows_per_second"] > 0
+    assert "rows_per_second_of_each_run" not in demo["copy"]["indexed"]  # one sync, one COPY
+    assert demo["copy"]["bare"]["index_build_seconds"] >= 0
+    assert demo["yardstick"]["profile"] == "tiny"
+    assert demo["yardstick"]["before"] > 0
+    assert demo["yardstick"]["after"] > 0
+    assert demo["reconcile"]["api_calls"] > 0
+    assert demo["incremental"]["records"] > 0
+    assert len(demo["audience"]["cases"]) == 4
+    assert demo["disconnect"]["left"] == 0
+    assert demo["disconnect"]["error_count"] == 0
+    # The yardstick's syncs bracket demo's own, and leave its copy to the steps after.
+    out = done.stdout
+    yardstick = "Scale: the yardstick, tiny's initial sync"
+    engine = out.index("Scale demo: the engine's initial sync")
+    assert out.index(yardstick) < engine < out.rindex(yardstick)
     # The reconciliation runs before the bare COPYs, which at 10M empty the page cache it reads
     # through (bench/README.md: 226.8 s after them, 155.8 s before).
-    out = done.stdout
-    assert out.index("Scale tiny: reconciliation") < out.index("exporting the stored rows")
+    assert out.index("Scale demo: reconciliation") < out.rindex("exporting the stored rows")
     assert "Scale benchmark results" in (tmp_path / "RESULTS-scale.md").read_text()
     assert not (tmp_path / "RESULTS.md").exists()

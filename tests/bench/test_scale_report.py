@@ -3,8 +3,13 @@ COPYs, and the 10M figures judged beside seed-example's in the same run."""
 
 from types import SimpleNamespace
 
+import pytest
+from django.utils import timezone
+
 from bench import cli, report, scale
+from bench import org as bench_org
 from bench.worker import discard_writes
+from ingestion.models import IngestedRecord
 from tests.bench.test_parts import _run
 from tests.bench.test_report import sync
 
@@ -221,3 +226,95 @@ def test_the_initial_sync_repeated_gives_its_median_run_and_every_runs_time():
     engine = scale.initial_syncs(org, "seed-example", 3)
     assert engine["seconds"] == 50.0
     assert engine["seconds_of_each_run"] == [50.0, 40.0, 70.0]
+
+
+def test_with_a_copy_after_each_sync_the_ratio_is_the_median_of_the_pairs():
+    scale = scale_results()
+    seed = scale["profiles"]["seed-example"]
+    # The machine slowed and sped up between the runs, each sync and the COPY a minute after
+    # it alike: 800,000 records in 40, 80 and 60 s (20,000, 10,000 and 13,333/s).
+    seed["engine"].update(seconds=60.0, records_per_second=13_333,
+                          seconds_of_each_run=[40.0, 80.0, 60.0])  # fmt: skip
+    seed["copy"]["indexed"].update(rows_per_second=12_000,
+                                   rows_per_second_of_each_run=[14_000, 7_000, 12_000])  # fmt: skip
+    assert report.paired_ratios(seed) == [1.43, 1.43, 1.11]
+    figure = "initial sync seed-example: engine records/s / bare COPY into the indexed table"
+    target = {t.figure: t for t in report.scale_targets(scale)}[figure]
+    # The median sync ÷ the median COPY, runs apart, would say 1.11x.
+    assert target.shown == "1.43x"
+    assert target.verdict == "met (each sync with its COPY: 1.43x, 1.43x, 1.11x)"
+
+
+def test_a_copy_missing_for_some_run_falls_back_to_the_median_runs():
+    scale = scale_results()
+    seed = scale["profiles"]["seed-example"]
+    seed["engine"]["seconds_of_each_run"] = [40.0, 80.0, 60.0]
+    seed["copy"]["indexed"]["rows_per_second_of_each_run"] = [14_000, 7_000]
+    assert report.paired_ratios(seed) == []
+    assert report.engine_to_copy(seed) == 1.4  # 14,000 / 10,000
+
+
+def test_the_big_sync_is_divided_by_the_yardstick_synced_just_before_and_after_it():
+    scale = scale_results()
+    big = scale["profiles"]["enterprise"]  # 10M at 9,000/s: 1,111.1 s
+    scale["profiles"]["seed-example"]["engine"]["seconds"] = 60.0  # 18.52x, half an hour before
+    figure = "initial sync enterprise: time / seed-example's"
+    assert verdicts(scale)[figure] == "NOT MET"
+    big["yardstick"] = {"profile": "seed-example", "before": 85.0, "after": 95.0}
+    target = {t.figure: t for t in report.scale_targets(scale)}[figure]
+    assert target.shown == "12.35x"  # 1,111.1 / 90
+    assert target.verdict == "met (÷ the sync just before: 13.07x, just after: 11.70x)"
+    text = report.render_scale({"machine": {}, "options": {}, "parts": {"scale": scale}})
+    assert (
+        "seed-example's initial sync, run again just before this one and just after it (each "
+        "against an emulated org of its own, in a workspace of its own): 85.0 s and 95.0 s (its "
+        "median run among its own steps: 60.0 s). The time target divides by their mean, "
+        "90.0 s." in text
+    )
+
+
+def test_the_paired_copies_time_one_copy_after_each_sync_of_one_export(tmp_path, monkeypatch):
+    exported, copied = [], []
+    monkeypatch.setattr(scale, "export", lambda pk, path, limit: exported.append(limit) or 500)
+    monkeypatch.setattr(
+        scale, "timed_copy",
+        lambda path, rows, name, secondary_indexes: copied.append(name) or {
+            "seconds": 1.0, "rows_per_second": 500 * len(copied), "bytes": 9},
+    )  # fmt: skip
+    runs = iter([_run(50.0), _run(40.0), _run(70.0)])
+    org = SimpleNamespace(connect=lambda: "queued run", execute=lambda run, label: next(runs),
+                          connection=SimpleNamespace(pk=7))  # fmt: skip
+    paired = scale.PairedCopies(org, tmp_path, limit=None)
+    scale.initial_syncs(org, "seed-example", 3, paired)
+    assert exported == [_run(50.0).records]  # once, every row the first sync stored
+    assert copied == [scale.INDEXED] * 3
+    monkeypatch.setattr(scale, "drop_copy_tables", lambda: None)
+    copies = scale.bare_copies(7, tmp_path, None, paired)
+    assert copied[-1] == scale.BARE
+    assert len(exported) == 1  # no second export
+    assert copies["indexed"]["rows_per_second_of_each_run"] == [500, 1000, 1500]
+    assert (copies["rows"], copies["bytes"]) == (500, 9)
+
+
+@pytest.mark.django_db
+def test_the_yardstick_clears_its_own_copies_only_and_leaves_the_record_table(
+    monkeypatch, connection_factory
+):
+    bench = bench_org.bench_workspace()
+    measured = connection_factory(bench)
+    now = timezone.now()
+    IngestedRecord.objects.create(
+        connection=measured, sobject="Contact", sf_id="0035g00000AbCdEAAZ",
+        data={"Id": "0035g00000AbCdEAAZ"}, system_modstamp=now, first_seen_at=now,
+        last_seen_at=now,
+    )  # fmt: skip
+    vacuumed = []
+    tables = bench_org.TABLES
+    monkeypatch.setattr(bench_org, "vacuum_analyze", lambda tables=tables: vacuumed.append(tables))
+    yardstick = bench_org.bench_workspace(scale.YARDSTICK)
+    assert yardstick.pk != bench.pk
+    bench_org.clear_copies(yardstick)
+    assert IngestedRecord.objects.filter(connection=measured).count() == 1
+    # Vacuuming the table would read the whole 10M copy the later steps go on measuring.
+    assert vacuumed == [bench_org.TABLES[1:]]
+    assert IngestedRecord._meta.db_table not in vacuumed[0]
